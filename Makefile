@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   -> create .venv, install, run the main job on the embedded example
+#   make test   -> create .venv, install, run the default test suite (< 10 min on 2 cores)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_OUT ?= demo_output
+export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
+export MPLBACKEND ?= Agg
+
+.PHONY: install demo test test-slow lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first: the pinned CPU build (an unpinned torch pulls a multi-GB CUDA build)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sim2real demo --out $(DEMO_OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check models planner case_studies tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .cache $(DEMO_OUT)

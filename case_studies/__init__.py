@@ -1,0 +1,1 @@
+"""Real Sim2Real learning curves measured by pre-training / fine-tuning sweeps."""

@@ -1,0 +1,141 @@
+"""Fit the hierarchical curve model with NUTS (nutpie by default, PyMC's sampler as fallback).
+
+Examples
+--------
+>>> from models.examples import example_path
+>>> from models.spec import SamplerConfig
+>>> post = fit_curves(example_path(), sampler=SamplerConfig(draws=100, tune=100, chains=2))
+... # doctest: +SKIP
+>>> post.summary().head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from models.contract import CurveData, load_curves
+from models.design import make_design
+from models.diagnostics import compute_diagnostics, warn_if_failed
+from models.errors import ConvergenceWarning
+from models.powerlaw import CURVE_PARAMETERS, HYPER_PARAMETERS, build_model
+from models.spec import ModelSpec, SamplerConfig
+
+if TYPE_CHECKING:
+    from models.posterior import CurvePosterior
+
+
+def as_curve_data(data: CurveData | pd.DataFrame | str | Path) -> CurveData:
+    """Accept a validated :class:`CurveData`, a DataFrame or a file path."""
+    return data if isinstance(data, CurveData) else load_curves(data)
+
+
+def fit_curves(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
+               sampler: SamplerConfig | None = None) -> CurvePosterior:
+    """Fit the model to a learning-curve table and return its posterior.
+
+    Parameters
+    ----------
+    data : CurveData, DataFrame or path
+        The learning curves (validated here if not already).
+    spec : ModelSpec, optional
+        Model form, likelihood and prior overrides (defaults: power law with floor, Normal).
+    sampler : SamplerConfig, optional
+        Draws, tuning, chains, seed, backend.
+
+    Returns
+    -------
+    CurvePosterior
+        Diagnostics are computed; a :class:`ConvergenceWarning` is emitted if any fail.
+    """
+    from models.posterior import CurvePosterior
+
+    curves = as_curve_data(data)
+    spec = spec or ModelSpec()
+    sampler = sampler or SamplerConfig()
+    sampler.validate()
+    model = build_model(make_design(curves), spec)
+    idata = sample_model(model, sampler, n_curves=len(curves.curves))
+    diagnostics = compute_diagnostics(idata, var_names=_diagnostic_vars(idata))
+    warn_if_failed(diagnostics)
+    return CurvePosterior(idata=idata, data=curves, spec=spec, sampler=sampler,
+                          diagnostics=diagnostics)
+
+
+def _diagnostic_vars(idata: Any) -> list[str]:
+    names = [*CURVE_PARAMETERS, *HYPER_PARAMETERS, "nu"]
+    return [n for n in names if n in idata.posterior]
+
+
+def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:
+    """Run NUTS on ``model``; return an ``InferenceData`` with posterior and sample stats."""
+    target_accept = config.resolved_target_accept(n_curves)
+    if config.backend == "nutpie":
+        try:
+            return _sample_nutpie(model, config, target_accept)
+        except ImportError as exc:
+            warnings.warn(f"nutpie unavailable ({exc}); falling back to PyMC's NUTS sampler.",
+                          ConvergenceWarning, stacklevel=2)
+    return _sample_pymc(model, config, target_accept)
+
+
+def _sample_nutpie(model: Any, config: SamplerConfig, target_accept: float) -> Any:
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    return nutpie.sample(compiled, draws=config.draws, tune=config.tune, chains=config.chains,
+                         seed=config.seed, target_accept=target_accept,
+                         progress_bar=config.progress, save_warmup=False)
+
+
+def _sample_pymc(model: Any, config: SamplerConfig, target_accept: float) -> Any:
+    import pymc as pm
+
+    cores = min(config.chains, os.cpu_count() or 1)
+    with model:
+        return pm.sample(draws=config.draws, tune=config.tune, chains=config.chains,
+                         cores=cores, random_seed=config.seed, target_accept=target_accept,
+                         progressbar=config.progress, compute_convergence_checks=False)
+
+
+def prior_predictive(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
+                     draws: int = 500, seed: int = 0) -> pd.DataFrame:
+    """Prior predictive check: quantiles of simulated errors per curve vs the observed range.
+
+    Returns
+    -------
+    DataFrame
+        One row per curve: observed min / max error and the prior predictive 5%, 50% and
+        95% quantiles of the error, in the task's own units.
+    """
+    import pymc as pm
+
+    curves = as_curve_data(data)
+    spec = spec or ModelSpec()
+    design = make_design(curves)
+    model = build_model(design, spec)
+    with model:
+        prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
+                                           var_names=["log_c", "log_a", "alpha", "sigma"])
+    p = prior.prior
+    rng = np.random.default_rng(seed)
+    stacked = {k: p[k].values.reshape(-1, design.n_curves) for k in ("log_c", "log_a",
+                                                                      "alpha", "sigma")}
+    rows = []
+    for k, cid in enumerate(design.curve_ids):
+        sel = design.curve == k
+        mu = np.logaddexp(stacked["log_c"][:, [k]],
+                          stacked["log_a"][:, [k]] - stacked["alpha"][:, [k]]
+                          * design.log_x[sel])
+        y = mu + stacked["sigma"][:, [k]] * rng.standard_normal(mu.shape)
+        err = np.exp(y) * design.scale[k]
+        obs = np.exp(design.y[sel]) * design.scale[k]
+        q = np.quantile(err, [0.05, 0.5, 0.95])
+        rows.append({"curve_id": cid, "observed_min": obs.min(), "observed_max": obs.max(),
+                     "prior_q05": q[0], "prior_q50": q[1], "prior_q95": q[2]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,1 @@
+"""Decision layer: sample size to target, exchange rates, BoTorch planning, reports, CLI."""

@@ -1,0 +1,39 @@
+"""The ``sim2real`` command line.
+
+Each command group lives in its own small module with a ``register(app)`` function;
+heavy libraries (PyMC, torch, BoTorch) are imported inside the command bodies so that
+``sim2real --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+
+def build_app() -> typer.Typer:
+    """Create the Typer application with every command registered.
+
+    Examples
+    --------
+    >>> app = build_app()
+    >>> sorted(c.name for c in app.registered_commands)[:2]
+    ['fit', 'predict']
+    """
+    from planner.cli import _curves
+
+    app = typer.Typer(
+        name="sim2real",
+        help="Bayesian planning of simulation and experiment budgets from Sim2Real "
+        "learning curves.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for module in (_curves,):
+        module.register(app)
+    return app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    build_app()()

@@ -1,0 +1,105 @@
+"""``sim2real validate | fit | predict``: the learning-curve commands."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from planner.cli._common import console, fail_on_error, write_table_atomic
+
+
+def validate(curves: Annotated[Path, typer.Argument(help="Learning-curve table "
+                                                     "(.csv or .parquet).")]) -> None:
+    """Check a learning-curve table against the contract and summarize its curves."""
+    from models.contract import load_curves
+    from planner.report.tables import render_curve_summary
+
+    with fail_on_error(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_curves(curves)
+    for w in caught:
+        console.print(f"[yellow]warning:[/yellow] {w.message}")
+    console.print(render_curve_summary(data.summary(), title=f"{curves}: {len(data.table)} rows, "
+                                       f"{len(data.curves)} curves, {len(data.tasks)} tasks"))
+
+
+def fit(
+    curves: Annotated[Path, typer.Argument(help="Learning-curve table (.csv/.parquet).")],
+    out: Annotated[Path, typer.Option(help="Where to write the posterior (netCDF).")] =
+    Path("posterior.nc"),
+    draws: Annotated[int, typer.Option(min=1, help="Draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=0, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, help="Number of chains.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20251125,
+    likelihood: Annotated[str, typer.Option(help="normal or student_t.")] = "normal",
+    target_accept: Annotated[float | None, typer.Option(help="NUTS target acceptance "
+                                                        "(default: 0.9, more for few "
+                                                        "curves).")] = None,
+    backend: Annotated[str, typer.Option(help="nutpie or pymc.")] = "nutpie",
+) -> None:
+    """Fit the hierarchical power-law model and save its posterior."""
+    from models.fit import fit_curves
+    from models.spec import ModelSpec, SamplerConfig
+    from planner.report.tables import render_diagnostics, render_parameters
+
+    with fail_on_error():
+        spec = ModelSpec(likelihood=likelihood)
+        spec.validate()
+        sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
+                                target_accept=target_accept, backend=backend, progress=True)
+        sampler.validate()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with console.status(f"Compiling and sampling ({chains} chains x {draws} "
+                                f"draws, {backend})..."):
+                posterior = fit_curves(curves, spec, sampler)
+        posterior.to_netcdf(out)
+    console.print(render_parameters(posterior.summary()))
+    console.print(render_diagnostics(posterior.diagnostics))
+    for w in caught:
+        if "diagnostics" in str(w.message) or "ignoring" in str(w.message):
+            console.print(f"[yellow]warning:[/yellow] {w.message}")
+    console.print(f"Posterior written to [bold]{out}[/bold]")
+
+
+def predict(
+    posterior: Annotated[Path, typer.Argument(help="Posterior file from `sim2real fit`.")],
+    at: Annotated[Path, typer.Option(help="CSV of queries: task, sim_source, n_sim, "
+                                          "n_real.")],
+    out: Annotated[Path, typer.Option(help="Where to write the predictions (CSV).")] =
+    Path("predictions.csv"),
+    quantiles: Annotated[str, typer.Option(help="Comma-separated quantiles.")] =
+    "0.05,0.5,0.95",
+) -> None:
+    """Predict errors with intervals at any sizes along the fitted curves."""
+    import pandas as pd
+
+    from models.errors import InputDataError
+    from models.posterior import CurvePosterior
+    from planner.report.tables import render_frame
+
+    with fail_on_error():
+        try:
+            qs = [float(q) for q in quantiles.split(",") if q.strip()]
+        except ValueError as exc:
+            raise InputDataError(f"--quantiles '{quantiles}': not numbers. Fix: e.g. "
+                                 "0.05,0.5,0.95.") from exc
+        if not at.is_file():
+            raise InputDataError(f"{at}: query file not found.")
+        queries = pd.read_csv(at, dtype={"task": str, "sim_source": str},
+                              keep_default_na=False)
+        post = CurvePosterior.from_netcdf(posterior)
+        table = post.predict(queries, qs)
+        write_table_atomic(table, out)
+    console.print(render_frame(table, title=f"Predictions ({post.n_draws} draws)"))
+    console.print(f"Predictions written to [bold]{out}[/bold]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the learning-curve commands to ``app``."""
+    app.command()(validate)
+    app.command()(fit)
+    app.command()(predict)

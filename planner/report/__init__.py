@@ -1,0 +1,1 @@
+"""Reports: terminal tables (``tables``), and the HTML/JSON decision report."""

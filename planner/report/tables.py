@@ -1,0 +1,90 @@
+"""Rich terminal tables for the CLI (pure presentation: DataFrames in, renderables out).
+
+Examples
+--------
+>>> import pandas as pd
+>>> t = render_frame(pd.DataFrame({"a": [1.23456]}), title="x")
+>>> t.title
+'x'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+
+def fmt_number(value: Any, digits: int = 4) -> str:
+    """Compact number: 4 significant digits, thousands for big sizes, '-' for missing.
+
+    Examples
+    --------
+    >>> fmt_number(0.000123456), fmt_number(123456.0), fmt_number(float("nan"))
+    ('0.0001235', '1.235e+05', '-')
+    """
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "-" if value is None or np.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.{digits}g}"
+    return str(value)
+
+
+def render_frame(frame: pd.DataFrame, title: str | None = None) -> Table:
+    """Render any DataFrame as a rich Table with compact numbers."""
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf"
+                         else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(fmt_number(v) for v in row))
+    return table
+
+
+def render_curve_summary(summary: pd.DataFrame, title: str | None = None) -> Table:
+    """Table of curves: label (task|source|fixed value), varying axis, sizes, replicates."""
+    frame = pd.DataFrame({
+        "curve": summary["curve_id"], "varies": summary["axis"],
+        "sizes": [f"{n} in {lo}-{hi}" for n, lo, hi in
+                  zip(summary["n_sizes"], summary["size_min"], summary["size_max"],
+                      strict=True)],
+        "reps": summary["replicates"],
+        "error range": [f"{fmt_number(a, 3)}-{fmt_number(b, 3)}" for a, b in
+                        zip(summary["error_min"], summary["error_max"], strict=True)],
+        "metric": summary["metric"],
+    })
+    return render_frame(frame, title=title)
+
+
+def render_parameters(summary: pd.DataFrame, interval: float = 0.94) -> Table:
+    """Parameter table with ``interval`` credible intervals (from ``CurvePosterior.summary``)."""
+    pct = round(interval * 100)
+    cells = {(r.curve_id, r.parameter): f"{fmt_number(r.mean, 3)} "
+             f"[{fmt_number(r.lower, 3)}, {fmt_number(r.upper, 3)}]"
+             for r in summary.itertuples(index=False)}
+    curves = list(dict.fromkeys(summary["curve_id"]))
+    rhat = summary.groupby("curve_id", sort=False)["r_hat"].first()
+    frame = pd.DataFrame({
+        "curve": curves,
+        **{p: [cells.get((c, p), "-") for c in curves] for p in ("alpha", "C", "D")},
+        "R-hat": [rhat[c] for c in curves],
+    })
+    return render_frame(frame, title=f"Power law E = C + D n^-alpha: mean [{pct}% interval]")
+
+
+def render_diagnostics(diagnostics: Any) -> Table:
+    """Diagnostics table with a pass/fail status line."""
+    d = diagnostics.to_dict()
+    table = Table(title="MCMC diagnostics " + ("[green]OK[/green]" if d["ok"] else
+                                               "[bold red]FAILED[/bold red]"))
+    for col in ("max R-hat", "min ESS bulk", "min ESS tail", "divergences", "min E-BFMI",
+                "chains x draws"):
+        table.add_column(col, justify="right")
+    table.add_row(fmt_number(d["max_rhat"]), fmt_number(d["min_ess_bulk"]),
+                  fmt_number(d["min_ess_tail"]), str(d["divergences"]),
+                  fmt_number(d["min_bfmi"]), f"{d['chains']} x {d['draws']}")
+    return table

@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,20 +88,32 @@ def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:
 def _sample_nutpie(model: Any, config: SamplerConfig, target_accept: float) -> Any:
     import nutpie
 
+    start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
-    return nutpie.sample(compiled, draws=config.draws, tune=config.tune, chains=config.chains,
-                         seed=config.seed, target_accept=target_accept,
-                         progress_bar=config.progress, save_warmup=False)
+    compiled_at = time.perf_counter()
+    idata = nutpie.sample(compiled, draws=config.draws, tune=config.tune,
+                          chains=config.chains, seed=config.seed, target_accept=target_accept,
+                          progress_bar=config.progress, save_warmup=False)
+    return _stamp(idata, compiled_at - start, time.perf_counter() - compiled_at)
 
 
 def _sample_pymc(model: Any, config: SamplerConfig, target_accept: float) -> Any:
     import pymc as pm
 
     cores = min(config.chains, os.cpu_count() or 1)
+    start = time.perf_counter()
     with model:
-        return pm.sample(draws=config.draws, tune=config.tune, chains=config.chains,
-                         cores=cores, random_seed=config.seed, target_accept=target_accept,
-                         progressbar=config.progress, compute_convergence_checks=False)
+        idata = pm.sample(draws=config.draws, tune=config.tune, chains=config.chains,
+                          cores=cores, random_seed=config.seed, target_accept=target_accept,
+                          progressbar=config.progress, compute_convergence_checks=False)
+    return _stamp(idata, float("nan"), time.perf_counter() - start)
+
+
+def _stamp(idata: Any, compile_seconds: float, sampling_seconds: float) -> Any:
+    """Record wall times (compile, sampling incl. tuning) in the posterior's attributes."""
+    idata.posterior.attrs["sim2real_compile_seconds"] = round(compile_seconds, 3)
+    idata.posterior.attrs["sim2real_sampling_seconds"] = round(sampling_seconds, 3)
+    return idata
 
 
 def prior_predictive(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
@@ -119,7 +132,9 @@ def prior_predictive(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpe
     spec = spec or ModelSpec()
     design = make_design(curves)
     model = build_model(design, spec)
-    with model:
+    with model, warnings.catch_warnings():
+        # the only Potential is the replicate-spread likelihood term: not part of the prior
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
         prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
                                            var_names=["log_c", "log_a", "alpha", "sigma"])
     p = prior.prior

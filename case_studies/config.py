@@ -65,7 +65,7 @@ class MLPConfig:
     batch_size: int = 128
     pretrain_batch_size: int = 256
     max_epochs: int = 300
-    max_steps: int = 3000
+    max_steps: int = 8000
     patience: int = 20
     val_fraction: float = 0.2
 
@@ -162,8 +162,8 @@ class SweepConfig:
         for key in ("n_sim", "n_real", "seeds"):
             values = getattr(g, key)
             if not values or len(set(values)) != len(values):
-                raise SpecError(f"{o}: [grid].{key} must be a non-empty list of distinct "
-                                f"integers; got {list(values)}.")
+                raise SpecError(f"{o}: [grid].{key} = {list(values)}. Fix: a non-empty "
+                                "list of distinct integers.")
         if min(g.n_sim) < 0:
             raise SpecError(f"{o}: [grid].n_sim has negative sizes. Fix: integers >= 0 "
                             "(0 = from scratch).")

@@ -20,12 +20,14 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import platform
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +40,7 @@ import pandas as pd
 from case_studies.config import MLPConfig, SweepConfig
 from case_studies.data import Study, load_study, real_split, sim_pool
 from case_studies.store import RunKey, RunStore, atomic_write_bytes
-from models.errors import InputDataError, Sim2RealError
+from models.errors import InputDataError, Sim2RealError, SpecError
 
 CURVE_COLUMNS: tuple[str, ...] = ("task", "sim_source", "n_sim", "n_real", "seed", "error",
                                   "metric", "n_test")
@@ -229,7 +231,8 @@ def _progress(enabled: bool, total: int) -> Any:
 
 
 def execute(client: Any, cfg: SweepConfig, study: Study, plan: Plan, todo: list[RunKey],
-            store: RunStore, show_progress: bool = True) -> list[RunKey]:
+            store: RunStore, show_progress: bool = True,
+            on_done: Callable[[], None] | None = None) -> list[RunKey]:
     """Run ``todo`` on ``client``; store each run as it finishes. Returns runs done."""
     from distributed import as_completed
 
@@ -254,6 +257,8 @@ def execute(client: Any, cfg: SweepConfig, study: Study, plan: Plan, todo: list[
             key, _, n_test = payload
             store.write(key, _record(cfg, key, value, n_test))
             done.append(key)
+            if on_done is not None:
+                on_done()
             if bar is not None:
                 bar.advance(task_id)
     if failures:
@@ -302,14 +307,64 @@ def default_paths(cfg: SweepConfig, out: str | Path | None,
     return out, work
 
 
-def _log_session(store: RunStore, out: Path, session: dict[str, Any]) -> None:
-    log = store.read_json("timing.json") or {"sessions": []}
-    log["sessions"].append(session)
-    log["total_wall_seconds"] = sum(s["wall_seconds"] for s in log["sessions"])
-    log["total_runs_computed"] = sum(s["runs_computed"] for s in log["sessions"])
-    store.write_json("timing.json", log)
-    atomic_write_bytes(store.root.joinpath("timing.json").read_bytes(),
-                       out.with_name(f"{out.stem}_timing.json"))
+def check_settings(cfg: SweepConfig, store: RunStore) -> None:
+    """Refuse to mix runs measured with different settings in one work dir.
+
+    The settings that define a run (task, data, featurizer, split, MLP hyper-parameters)
+    are saved as ``settings.json``; the grid may grow and sources may be added.
+    """
+    core = {k: v for k, v in dataclasses.asdict(cfg).items()
+            if k not in ("grid", "output", "origin", "sims")}
+    now = json.loads(json.dumps({"core": core, "sims": cfg.sims}))
+    old = store.read_json("settings.json")
+    if old is not None:
+        changed = sorted(k for k in set(now["core"]) | set(old["core"])
+                         if now["core"].get(k) != old["core"].get(k))
+        changed += [f"sims.{n}" for n in set(now["sims"]) & set(old["sims"])
+                    if now["sims"][n] != old["sims"][n]]
+        if changed:
+            raise SpecError(f"{cfg.origin}: {changed} differ from the settings of the runs "
+                            f"already in {store.root}. Fix: rerun with --no-resume to "
+                            "recompute everything, or use another --work-dir / --out.")
+        now["sims"] = {**old["sims"], **now["sims"]}
+    store.write_json("settings.json", now)
+
+
+class SessionLog:
+    """Timing of one sweep session in ``timing.json``, saved after every finished run.
+
+    A session killed mid-way keeps the wall time up to its last finished run and is
+    marked ``interrupted`` by the next session; totals sum over all sessions.
+    """
+
+    def __init__(self, store: RunStore, start: float, info: dict[str, Any]) -> None:
+        self.store, self.start = store, start
+        self.log = store.read_json("timing.json") or {"sessions": []}
+        for old in self.log["sessions"]:
+            if old.get("status") == "running":
+                old["status"] = "interrupted"
+        self.session = {**info, "status": "running", "wall_seconds": 0.0, "runs_computed": 0}
+        self.log["sessions"].append(self.session)
+        self.save()
+
+    def save(self) -> None:
+        """Update the wall time and totals and write the log atomically."""
+        self.session["wall_seconds"] = time.perf_counter() - self.start
+        self.log["total_wall_seconds"] = sum(s["wall_seconds"] for s in self.log["sessions"])
+        self.log["total_runs_computed"] = sum(s["runs_computed"] for s in self.log["sessions"])
+        self.store.write_json("timing.json", self.log)
+
+    def run_done(self) -> None:
+        """Count one finished run."""
+        self.session["runs_computed"] += 1
+        self.save()
+
+    def finish(self, out: Path) -> None:
+        """Close the session and copy the log next to the curves."""
+        self.session["status"] = "finished"
+        self.save()
+        atomic_write_bytes(self.store.root.joinpath("timing.json").read_bytes(),
+                           out.with_name(f"{out.stem}_timing.json"))
 
 
 def run_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None,
@@ -342,23 +397,27 @@ def run_sweep(cfg: SweepConfig, *, data_dir: str | Path | None = None,
     store = RunStore(work)
     if not resume:
         store.clear()
+        for name in ("settings.json", "timing.json"):
+            store.root.joinpath(name).unlink(missing_ok=True)
+    check_settings(cfg, store)
     finished = store.finished()
     reused = sum(k in finished for k in plan.keys)
     todo = [k for k in plan.keys if k not in finished]
     todo = todo[:limit] if limit is not None else todo
-    computed: list[RunKey] = []
-    if todo:
-        with dask_client(workers, scheduler, processes) as client:
-            computed = execute(client, cfg, study, plan, todo, store, show_progress)
-    records = store.finished()
-    curves = assemble_curves(cfg, plan.keys, records)
-    write_curves(curves, out_path)
-    wall = time.perf_counter() - start
-    _log_session(store, out_path, {
-        "started_utc": started, "wall_seconds": wall, "runs_computed": len(computed),
-        "runs_reused": reused, "runs_in_grid": len(plan.keys),
+    log = SessionLog(store, start, {
+        "started_utc": started, "runs_reused": reused, "runs_in_grid": len(plan.keys),
         "workers": workers if scheduler is None else None, "scheduler": scheduler,
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
         "python": platform.python_version()})
+    computed: list[RunKey] = []
+    if todo:
+        with dask_client(workers, scheduler, processes) as client:
+            computed = execute(client, cfg, study, plan, todo, store, show_progress,
+                               on_done=log.run_done)
+    records = store.finished()
+    curves = assemble_curves(cfg, plan.keys, records)
+    write_curves(curves, out_path)
+    log.finish(out_path)
+    wall = time.perf_counter() - start
     missing = [k for k in plan.keys if k not in records]
     return SweepResult(curves, computed, reused, missing, wall, out_path, study.notes)

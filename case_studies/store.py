@@ -11,7 +11,8 @@ Examples
 >>> import tempfile
 >>> store = RunStore(tempfile.mkdtemp())
 >>> key = RunKey("none", 0, 50, 0)
->>> _ = store.write(key, {"error": 0.5})
+>>> _ = store.write(key, {"sim_source": "none", "n_sim": 0, "n_real": 50, "seed": 0,
+...                      "error": 0.5})
 >>> list(store.finished())
 [RunKey(sim_source='none', n_sim=0, n_real=50, seed=0)]
 """
@@ -107,7 +108,8 @@ class RunStore:
         return out
 
     def clear(self) -> None:
-        """Forget every run record and cached weight (used by ``--no-resume``)."""
+        """Forget every run record and cached weight (``--no-resume`` also resets the
+        timing and settings files)."""
         for folder in (self.runs, self.weights):
             if folder.is_dir():
                 for path in folder.iterdir():

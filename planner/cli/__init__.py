@@ -19,7 +19,7 @@ def build_app() -> typer.Typer:
     >>> sorted(c.name for c in app.registered_commands)[:2]
     ['fit', 'predict']
     """
-    from planner.cli import _curves, _sweep
+    from planner.cli import _curves, _plan, _sweep
 
     app = typer.Typer(
         name="sim2real",
@@ -29,7 +29,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    for module in (_curves, _sweep):
+    for module in (_curves, _sweep, _plan):
         module.register(app)
     return app
 

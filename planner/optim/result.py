@@ -52,6 +52,10 @@ class PlanResult:
         For multi-round plans, the allocation of every round (first = ``allocation``).
     provenance : dict[str, Any]
         Settings and the posterior the plan came from (file, hash, seed, draws...).
+    current_error : dict[str, ErrorSummary]
+        Per task, posterior summary of the error at the current operating point.
+    utility : float | None
+        Exact value of the objective's utility at ``allocation`` (higher is better).
     """
 
     objective: str
@@ -63,6 +67,8 @@ class PlanResult:
     targets: dict[str, float] = field(default_factory=dict)
     rounds: list[dict[str, int]] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    current_error: dict[str, ErrorSummary] = field(default_factory=dict)
+    utility: float | None = None
 
     @property
     def p_all_targets(self) -> float | None:

@@ -106,3 +106,15 @@ def test_dask_local_cluster_runs_tasks() -> None:
                             np.arange(30, 40), cfg, 0, 1, False)
         out = fut.result()
     assert out["MAE"] > 0 and out["finetune_seconds"] >= 0
+
+
+def test_resume_refuses_changed_hyperparameters(toy_config: Path, toy_data: Path,
+                                                tmp_path: Path) -> None:
+    from models.errors import SpecError
+
+    _sweep(toy_config, toy_data, tmp_path, limit=2)
+    toy_config.write_text(toy_config.read_text().replace("hidden = [16]", "hidden = [8]"))
+    with pytest.raises(SpecError, match=r"\['mlp'\] differ.*--no-resume"):
+        _sweep(toy_config, toy_data, tmp_path, limit=2)
+    again = _sweep(toy_config, toy_data, tmp_path, limit=2, resume=False)
+    assert len(again.computed) == 2

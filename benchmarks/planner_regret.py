@@ -1,0 +1,379 @@
+"""Regret benchmark of the Bayesian planner against baselines and an oracle.
+
+Simulated worlds with Sim2Real-like power-law curves (1-3 databases, 1-5 tasks, experiment
+cost 10-1000x a simulation, some transfer floors above the target). Every strategy starts
+from the same noisy early curves, plans a batch, acquires noisy measurements at the new
+sizes from the true curves, refits and re-plans, for at most ``--rounds`` rounds, stopping
+once the true errors meet every target. Cost is reported relative to an oracle that knows
+the true curves (exact minimum-cost allocation by enumerating each task's route).
+
+Posterior used here (documented approximation, benchmark only): a Laplace posterior of the
+same power-law model per curve - the least-squares fit of ``log E = log(c + d x^-alpha)`` to
+every (seed) measurement and draws from N(estimate, covariance) - not MCMC, because refitting
+PyMC in every world and round does not fit on a shared 2-core machine.
+
+Run: ``python benchmarks/planner_regret.py --worlds 200 --rounds 3`` and
+``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import platform
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.optimize import curve_fit
+
+from planner.acquisition import expected_error, min_cost_with_probability
+from planner.optim.baselines import _start, greedy_mean
+from planner.optim.evaluate import TaskErrorEvaluator
+from planner.optim.optimizer import plan_batch
+from planner.optim.pointmodel import CurveDraws, PowerLawDraws
+from planner.optim.problem import PlanProblem, Source, operating_point_from_table
+from planner.optim.repair import repair
+
+M0, N0, SEEDS, NOISE = 50.0, 1000.0, 3, 0.05
+EARLY_M = (10.0, 20.0, 30.0, 50.0)
+EARLY_N = (100.0, 200.0, 500.0, 1000.0)
+PROBABILITY = 0.9  # required P(all targets) per round (--probability)
+BUDGET_X = 2.0  # per-round budget cap, in oracle costs (--budget-x)
+
+
+@dataclass
+class World:
+    """True curves (c, d, alpha) per (task, route), costs and targets."""
+
+    truth: dict[tuple[str, str], tuple[float, float, float]]
+    tasks: list[str]
+    dbs: list[str]
+    ratio: float
+    targets: dict[str, float]
+
+    def error(self, task: str, route: str, x: float) -> float:
+        c, d, a = self.truth[(task, route)]
+        return c + d * x ** (-a)
+
+    def task_error(self, task: str, m: float, n: dict[str, float]) -> float:
+        errs = [self.error(task, "none", m)]
+        errs += [self.error(task, s, n[s]) for s in self.dbs if (task, s) in self.truth]
+        return min(errs)
+
+
+def make_world(rng: np.random.Generator, k: int) -> World:
+    """A random world whose targets are below the current error but reachable."""
+    while True:
+        dbs = [f"db{j}" for j in range(rng.integers(1, 4))]
+        tasks = [f"task{i}" for i in range(rng.integers(1, 6))]
+        truth = {}
+        for t in tasks:
+            a = rng.uniform(0.3, 0.6)
+            c = rng.uniform(0.03, 0.1)
+            truth[(t, "none")] = (c, (rng.uniform(0.5, 1.0) - c) * M0 ** a, a)
+            used = [s for s in dbs if rng.random() < 0.7] or [str(rng.choice(dbs))]
+            for s in used:
+                a2, c2 = rng.uniform(0.2, 0.7), rng.uniform(0.03, 0.35)
+                truth[(t, s)] = (c2, max(rng.uniform(0.3, 0.7) - c2, 0.05) * N0 ** a2, a2)
+        dbs = [s for s in dbs if any((t, s) in truth for t in tasks)]
+        w = World(truth, tasks, dbs, float(np.exp(rng.uniform(np.log(10), np.log(1000)))),
+                  {})
+        for t in tasks:
+            now = w.task_error(t, M0, dict.fromkeys(dbs, N0))
+            floor_real = truth[(t, "none")][0]
+            w.targets[t] = max(now * rng.uniform(0.45, 0.8), 1.25 * floor_real)
+        if all(w.targets[t] < w.task_error(t, M0, dict.fromkeys(dbs, N0)) for t in tasks):
+            return w
+
+
+def oracle_cost(w: World) -> float:
+    """Exact minimum cost to meet every target knowing the true curves."""
+    need: dict[str, dict[str, float]] = {}
+    for t in w.tasks:
+        need[t] = {}
+        for (tt, r), (c, d, a) in w.truth.items():
+            if tt != t or w.targets[t] <= c:
+                continue
+            size = np.ceil((d / (w.targets[t] - c)) ** (1 / a))
+            start = M0 if r == "none" else N0
+            need[t][r] = max(size - start, 0.0)
+    best = np.inf
+    for choice in itertools.product(*(list(need[t].items()) for t in w.tasks)):
+        sims: dict[str, float] = {}
+        cost = 0.0
+        for r, extra in choice:
+            if r == "none":
+                cost += w.ratio * extra
+            else:
+                sims[r] = max(sims.get(r, 0.0), extra)
+        best = min(best, cost + sum(sims.values()))
+    return float(best)
+
+
+def measure(w: World, rng: np.random.Generator, task: str, route: str, n: float,
+            m: float) -> list[tuple]:
+    """Noisy measurements (SEEDS seeds) of one operating point."""
+    x = m if route == "none" else n
+    e = w.error(task, route, x)
+    return [(task, route, 0.0 if route == "none" else n, m, s,
+             e * float(np.exp(NOISE * rng.standard_normal())), "MAE") for s in range(SEEDS)]
+
+
+def early_table(w: World, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for (t, r) in w.truth:
+        sizes = EARLY_M if r == "none" else EARLY_N
+        for x in sizes:
+            rows += measure(w, rng, t, r, x, x if r == "none" else M0)
+    return pd.DataFrame(rows, columns=["task", "sim_source", "n_sim", "n_real", "seed",
+                                       "error", "metric"])
+
+
+def laplace_posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator
+                      ) -> PowerLawDraws:
+    """Laplace posterior of every curve (see module docstring)."""
+    curves = {}
+    for (t, r), rows in table.groupby(["task", "sim_source"]):
+        x = (rows["n_real"] if r == "none" else rows["n_sim"]).to_numpy(float)
+        y = np.log(rows["error"].to_numpy(float))
+
+        def f(xx: np.ndarray, lc: float, ld: float, a: float) -> np.ndarray:
+            return np.log(np.exp(lc) + np.exp(ld) * xx ** (-a))
+
+        p0 = [np.log(np.exp(y).min() * 0.5), np.log(np.exp(y).max()) + 0.5 * np.log(x.min()),
+              0.5]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                p, cov = curve_fit(f, x, y, p0=p0, bounds=([-12, -12, 0.02], [5, 25, 2.5]),
+                                   maxfev=4000)
+            except RuntimeError:
+                p, cov = np.array(p0), np.diag([1.0, 1.0, 0.04])
+        if not np.all(np.isfinite(cov)):
+            cov = np.diag([1.0, 1.0, 0.04])
+        z = _truncated_draws(p, cov, draws, rng, float(rows.groupby(x)["error"].mean().min()))
+        curves[(str(t), str(r))] = CurveDraws(np.exp(z[:, 0]), np.exp(z[:, 1]), z[:, 2],
+                                              None if r == "none" else M0)
+    return PowerLawDraws(curves)
+
+
+def _truncated_draws(p: np.ndarray, cov: np.ndarray, draws: int, rng: np.random.Generator,
+                     e_min: float) -> np.ndarray:
+    """Gaussian draws restricted to the prior support: floor c <= smallest seed-mean error,
+    ``0.05 <= alpha <= 1.5``, ``log c, log d`` in [-12, 25] (rejection, then clipping)."""
+    cov = cov + 1e-9 * np.eye(3)
+    kept = np.empty((0, 3))
+    for _ in range(20):
+        z = rng.multivariate_normal(p, cov, size=4 * draws, check_valid="ignore")
+        ok = ((z[:, 0] <= np.log(e_min)) & (z[:, 2] >= 0.05) & (z[:, 2] <= 1.5)
+              & (np.abs(z[:, :2]) < 25).all(1))
+        kept = np.vstack([kept, z[ok]])
+        if len(kept) >= draws:
+            return kept[:draws]
+    z = rng.multivariate_normal(p, cov, size=draws, check_valid="ignore")
+    z[:, 0] = np.minimum(z[:, 0], np.log(e_min))
+    z[:, 1] = np.clip(z[:, 1], -12, 25)
+    z[:, 2] = np.clip(z[:, 2], 0.05, 1.5)
+    if len(kept):
+        z[: len(kept)] = kept
+    return z
+
+
+def ls_point(table: pd.DataFrame) -> PowerLawDraws:
+    from planner.optim.fit_ls import least_squares_model
+
+    return least_squares_model(table)
+
+
+def spend_until_mean_meets(model: PowerLawDraws, problem: PlanProblem,
+                           idx: list[int]) -> np.ndarray:
+    """Smallest of 20 budget fractions whose split meets every target in posterior mean."""
+    ev = TaskErrorEvaluator(model, problem)
+    tgt = np.array([problem.targets[t] for t in ev.tasks])
+    for frac in np.linspace(0.05, 1.0, 20):
+        x = repair(_start(problem.with_budget(problem.budget * frac), idx), problem)
+        if np.all(np.asarray(ev(x[None, :].astype(float))).mean(0)[0] <= tgt):
+            return x
+    return repair(_start(problem, idx), problem)
+
+
+def choose(strategy: str, table: pd.DataFrame, problem: PlanProblem,
+           rng: np.random.Generator, draws: int) -> np.ndarray:
+    """Integer allocation of one strategy for one round."""
+    obj = min_cost_with_probability(PROBABILITY)
+    names = problem.names
+    if strategy == "bayesian":
+        post = laplace_posterior(table, draws, rng)
+        res = plan_batch(post, problem, obj, num_restarts=3, raw_samples=64, maxiter=60)
+    elif strategy == "plug_in":
+        res = plan_batch(ls_point(table), problem, obj, num_restarts=3, raw_samples=64,
+                         maxiter=60)
+    elif strategy == "greedy_mean":
+        res = greedy_mean(laplace_posterior(table, draws, rng), problem, expected_error())
+    else:
+        idx = {"uniform_by_cost": range(len(names)),
+               "all_simulation": [i for i, n in enumerate(names) if not n.startswith("real:")],
+               "all_experiment": [i for i, n in enumerate(names) if n.startswith("real:")]
+               }[strategy]
+        return spend_until_mean_meets(laplace_posterior(table, draws, rng), problem,
+                                      list(idx))
+    return np.array([res.allocation[n] for n in names])
+
+
+def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
+              draws: int) -> tuple[float, bool]:
+    """Total cost spent and whether the targets were met within ``rounds`` rounds."""
+    rng = np.random.default_rng(seed)
+    table = early_table(w, rng)
+    n = dict.fromkeys(w.dbs, N0)
+    m = dict.fromkeys(w.tasks, M0)
+    spent = 0.0
+    sources = tuple(Source(s, 1.0) for s in w.dbs) + tuple(
+        Source("real:" + t, w.ratio) for t in w.tasks)
+    for _ in range(rounds):
+        problem = PlanProblem(sources, budget, operating_point_from_table(table),
+                              targets=w.targets)
+        x = choose(strategy, table, problem, rng, draws)
+        spent += float(x @ problem.costs)
+        new = []
+        for name, k in zip(problem.names, x, strict=True):
+            if k <= 0:
+                continue
+            if name.startswith("real:"):
+                t = name[5:]
+                m[t] += k
+                new += measure(w, rng, t, "none", 0.0, m[t])
+            else:
+                n[name] += k
+                new += [r for t in w.tasks if (t, name) in w.truth
+                        for r in measure(w, rng, t, name, n[name], M0)]
+        if new:
+            table = pd.concat([table, pd.DataFrame(new, columns=table.columns)],
+                              ignore_index=True)
+        if all(w.task_error(t, m[t], n) <= w.targets[t] + 1e-12 for t in w.tasks):
+            return spent, True
+    return spent, False
+
+
+def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[float, float,
+                                                                           float]:
+    """Statistic with a 95% bootstrap interval over worlds."""
+    f = np.median if stat == "median" else np.mean
+    rng = np.random.default_rng(rng_seed)
+    boots = [f(rng.choice(values, len(values))) for _ in range(1000)]
+    return float(f(values)), float(np.quantile(boots, 0.025)), float(np.quantile(boots,
+                                                                             0.975))
+
+
+STRATEGIES = ("bayesian", "plug_in", "greedy_mean", "uniform_by_cost", "all_simulation",
+              "all_experiment")
+
+
+def benchmark(n_worlds: int, rounds: int, draws: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    t0 = time.perf_counter()
+    for k in range(n_worlds):
+        w = make_world(rng, k)
+        oracle = oracle_cost(w)
+        floor_above = any(w.truth[(t, s)][0] >= w.targets[t] for (t, s) in w.truth
+                          if s != "none")
+        for strat in STRATEGIES:
+            cost, ok = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
+                                 draws)
+            rows.append({"world": k, "strategy": strat, "cost": cost, "met": ok,
+                         "ratio": cost / oracle, "oracle": oracle, "ratio_cost": w.ratio,
+                         "n_tasks": len(w.tasks), "n_dbs": len(w.dbs),
+                         "floor_above_target": floor_above})
+        if (k + 1) % 10 == 0:
+            print(f"  {k + 1}/{n_worlds} worlds, {time.perf_counter() - t0:.0f} s",
+                  flush=True)
+    return pd.DataFrame(rows)
+
+
+def report(df: pd.DataFrame) -> None:
+    print(f"{df['world'].nunique()} worlds; floor above target for some (task, db) in "
+          f"{df.groupby('world')['floor_above_target'].first().mean():.0%} of worlds")
+    print(f"{'strategy':<16} {'fail rate [95% CI]':<24} {'median cost/oracle [95% CI]':<30}"
+          f" {'mean cost/oracle [95% CI]':<28} {'wins vs bayes':<5}")
+    bay = df[df.strategy == "bayesian"].set_index("world")
+    for strat, g in df.groupby("strategy", sort=False):
+        fail = 1 - g["met"].to_numpy(float)
+        f_mean, f_lo, f_hi = ci(fail, "mean")
+        r = g["ratio"].to_numpy()
+        med = ci(r, "median")
+        mean = ci(r, "mean")
+        other = g.set_index("world")
+        wins = float(((other["cost"] < bay["cost"]) & other["met"]).mean())
+        print(f"{strat:<16} {f_mean:6.1%} [{f_lo:5.1%},{f_hi:5.1%}]   "
+              f"{med[0]:6.2f} [{med[1]:5.2f},{med[2]:5.2f}]           "
+              f"{mean[0]:6.2f} [{mean[1]:5.2f},{mean[2]:5.2f}]        {wins:5.1%}")
+    print("cost/oracle counts every world (failures included: cost spent in all rounds).")
+
+
+def timing(draws: int = 4000, repeats: int = 3) -> None:
+    """Plan for 10 sources x ``draws`` draws (5 databases, 5 tasks)."""
+    rng = np.random.default_rng(0)
+    curves = {}
+    for i in range(5):
+        t = f"t{i}"
+        curves[(t, "none")] = CurveDraws(*(v * np.exp(0.1 * rng.standard_normal(draws))
+                                           for v in (0.05, 2.0, 0.5)))
+        for j in range(5):
+            if j <= 1 or i == 0:
+                curves[(t, f"db{j}")] = CurveDraws(
+                    *(v * np.exp(0.1 * rng.standard_normal(draws)) for v in (0.08, 3.0, 0.4)),
+                    n_real=50.0)
+    model = PowerLawDraws(curves)
+    table = pd.DataFrame([(t, s, 0 if s == "none" else 1000, 50, 0, 1.0, "MAE")
+                          for (t, s) in curves],
+                         columns=["task", "sim_source", "n_sim", "n_real", "seed", "error",
+                                  "metric"])
+    op = operating_point_from_table(table)
+    src = tuple(Source(f"db{j}", 1.0) for j in range(5)) + tuple(
+        Source(f"real:t{i}", 100.0) for i in range(5))
+    prob = PlanProblem(src, 50_000.0, op, targets={f"t{i}": 0.15 for i in range(5)})
+    for obj in (expected_error(), min_cost_with_probability(0.9)):
+        secs = []
+        for r in range(repeats):
+            t0 = time.perf_counter()
+            plan_batch(model, prob, obj, seed=r)
+            secs.append(time.perf_counter() - t0)
+        print(f"timing {obj.name}: 10 sources x {draws} draws: "
+              f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--draws", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timing", action="store_true", help="only the timing check")
+    parser.add_argument("--csv", default=None, help="write per-world results here")
+    parser.add_argument("--probability", type=float, default=PROBABILITY)
+    parser.add_argument("--budget-x", type=float, default=BUDGET_X)
+    args = parser.parse_args()
+    globals().update(PROBABILITY=args.probability, BUDGET_X=args.budget_x)
+    print(f"required probability {args.probability}, round budget cap {args.budget_x} x "
+          f"oracle cost, {args.rounds} rounds, {args.draws} Laplace draws")
+    torch.set_num_threads(1)
+    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
+          f"torch threads 1, python {platform.python_version()}")
+    if args.timing:
+        timing()
+        return
+    t0 = time.perf_counter()
+    df = benchmark(args.worlds, args.rounds, args.draws, args.seed)
+    report(df)
+    print(f"total {time.perf_counter() - t0:.0f} s")
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+
+
+if __name__ == "__main__":
+    main()

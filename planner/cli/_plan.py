@@ -1,0 +1,206 @@
+"""``sim2real plan | exchange | update``: decisions from a posterior.
+
+Heavy libraries (PyMC, torch, BoTorch) are imported inside the command bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from planner.cli._common import atomic_write_text, console, fail_on_error
+
+NETCDF = (".nc", ".netcdf", ".nc4")
+SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real fit`) or a "
+                                           "learning-curve table (.csv/.parquet; fitted "
+                                           "first).")]
+
+
+def load_model(path: Path, draws: int = 500, chains: int = 2, seed: int = 20251125) -> Any:
+    """A posterior from a netCDF file, or fitted on the fly from a curve table."""
+    from models.errors import InputDataError
+
+    if not path.exists():
+        raise InputDataError(f"{path}: no such file.")
+    if path.suffix.lower() in NETCDF:
+        from models.posterior import CurvePosterior
+
+        return CurvePosterior.from_netcdf(path)
+    from models.fit import fit_curves
+    from models.spec import SamplerConfig
+
+    with console.status(f"Fitting {path} ({chains} chains x {draws} draws)..."):
+        return fit_curves(path, None, SamplerConfig(draws=draws, tune=draws, chains=chains,
+                                                    seed=seed))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file (plan provenance)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def plan(
+    source: SourceArg,
+    budget: Annotated[float | None, typer.Option(help="Total budget of the batch.")] = None,
+    cost: Annotated[list[str] | None, typer.Option(help="SOURCE=PRICE per sample; a "
+                                                   "sim_source name or real:<task> "
+                                                   "(plain `real` with one task). "
+                                                   "Repeat.")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="TASK=ERROR target. "
+                                                     "Repeat.")] = None,
+    objective: Annotated[str | None, typer.Option(help="expected_error, prob_all_targets, "
+                                                  "cvar or min_cost_with_probability "
+                                                  "(default with targets).")] = None,
+    probability: Annotated[float | None, typer.Option(help="Required P(all targets met) "
+                                                      "for min_cost_with_probability.")] =
+    None,
+    rounds: Annotated[int | None, typer.Option(help="Number of rounds T (equal budgets; "
+                                               "the first is what to do now).")] = None,
+    config: Annotated[Path | None, typer.Option(help="plan.toml with the same settings "
+                                                "(options override it).")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write plan.json.")] = Path("plan.json"),
+    seed: Annotated[int | None, typer.Option(help="Optimizer seed.")] = None,
+) -> None:
+    """Recommend the next batch of simulations and experiments under a budget."""
+    from planner.acquisition import make_objective
+    from planner.decisions import required_size_table
+    from planner.optim.config import load_config, merge_settings, parse_pairs
+    from planner.optim.multiround import plan_rounds
+    from planner.optim.problem import operating_point_from_table
+
+    with fail_on_error():
+        settings = merge_settings(load_config(config), budget=budget,
+                                  costs=parse_pairs(cost, "--cost"),
+                                  targets=parse_pairs(target, "--target"),
+                                  objective=objective, probability=probability,
+                                  rounds=rounds, seed=seed)
+        model = load_model(source)
+        op = operating_point_from_table(model.data.table)
+        problem, given = settings.problem(op)
+        obj = make_objective(settings.objective, **settings.objective_kwargs())
+        with console.status("Optimizing the batch (BoTorch)..."):
+            result = plan_rounds(model, problem, obj, rounds=settings.rounds,
+                                 seed=settings.seed)
+        sizes = required_size_table(model, problem.targets) if problem.targets else None
+    payload = plan_payload(result, given, settings, source)
+    atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n", out)
+    print_plan(payload, sizes)
+    console.print(f"Plan written to [bold]{out}[/bold]")
+
+
+def plan_payload(result: Any, given: dict[str, str], settings: Any,
+                 source: Path) -> dict[str, Any]:
+    """plan.json content: the PlanResult with source names as given, plus provenance."""
+    from dataclasses import asdict
+
+    d = result.to_dict()
+    d["allocation"] = {given.get(k, k): v for k, v in d["allocation"].items()}
+    d["rounds"] = [{given.get(k, k): v for k, v in r.items()} for r in d["rounds"]]
+    d["provenance"].update({"posterior": str(source), "posterior_sha256":
+                            file_sha256(source), "settings": asdict(settings),
+                            "created": datetime.now(UTC).isoformat(timespec="seconds")})
+    return d
+
+
+def print_plan(payload: dict[str, Any], sizes: Any) -> None:
+    """Rich summary of a plan."""
+    import pandas as pd
+
+    from planner.report.tables import render_frame
+
+    alloc = pd.DataFrame({"source": list(payload["allocation"]),
+                          "new samples": list(payload["allocation"].values())})
+    console.print(render_frame(alloc, title=f"Recommended batch ({payload['objective']})"))
+    console.print(f"Cost {payload['total_cost']:,.2f} of budget {payload['budget']:,.2f}")
+    rows = []
+    for task, s in payload["expected_error"].items():
+        now = payload["current_error"].get(task, {})
+        rows.append({"task": task, "now (mean)": now.get("mean"),
+                     "after (mean)": s["mean"], "q05": s["q05"], "q95": s["q95"],
+                     "target": payload["targets"].get(task),
+                     "P(target)": payload["p_target"].get(task)})
+    console.print(render_frame(pd.DataFrame(rows), title="Expected error after the batch"))
+    if payload["provenance"].get("p_all_targets") is not None:
+        console.print(f"P(all targets met) = {payload['provenance']['p_all_targets']:.3f}")
+    if len(payload["rounds"]) > 1:
+        console.print(f"Rounds: {payload['rounds']}")
+    if sizes is not None:
+        for _, r in sizes[sizes["note"] != ""].iterrows():
+            console.print(f"[yellow]{r['task']} via {r['route']}:[/yellow] P(unreachable) = "
+                          f"{r['p_unreachable']:.2f}; {r['note']}.")
+
+
+def exchange(
+    source: SourceArg,
+    task: Annotated[list[str] | None, typer.Option(help="Task(s); default all.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Optional CSV of the table.")] = None,
+) -> None:
+    """Sim-to-real exchange rates (with 5/50/95% intervals) and database values."""
+    from planner.cli._common import write_table_atomic
+    from planner.decisions import database_value_table, exchange_table
+    from planner.report.tables import render_frame
+
+    with fail_on_error():
+        model = load_model(source)
+        rates = exchange_table(model, tasks=task or None)
+        value = database_value_table(model)
+    if task:
+        value = value[value["task"].isin(task)]
+    cols = ["task", "sim_source", "n_sim", "n_real"]
+    for name, title in (("m_eq", "Equivalent real sample size m_eq"),
+                        ("transferred", "Data transferred m_eq - m"),
+                        ("average_rate", "Average rate: simulations per transferred "
+                                         "experiment"),
+                        ("marginal_rate", "Marginal rate: simulations per experiment")):
+        qcols = {f"{name}_q{q}": f"q{q}" for q in ("05", "50", "95")}
+        console.print(render_frame(rates[[*cols, *qcols]].rename(columns=qcols),
+                                   title=title))
+    short = value.rename(columns=lambda c: c.replace("reduction_", ""))
+    console.print(render_frame(short, title="Error reduction per 1,000 more simulations"))
+    if out is not None:
+        write_table_atomic(rates, out)
+        console.print(f"Table written to [bold]{out}[/bold]")
+
+
+def update(
+    curves: Annotated[Path, typer.Argument(help="Existing learning-curve table.")],
+    new_results: Annotated[Path, typer.Argument(help="New measurements, same columns.")],
+    out_curves: Annotated[Path | None, typer.Option(help="Combined table (default: "
+                                                    "overwrite CURVES).")] = None,
+    posterior: Annotated[Path, typer.Option(help="Refitted posterior (netCDF).")] =
+    Path("posterior.nc"),
+    draws: Annotated[int, typer.Option(min=1, help="Draws per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20251125,
+) -> None:
+    """Append validated new measurements to CURVES and refit the posterior."""
+    import pandas as pd
+
+    from models.contract import load_curves
+    from models.fit import fit_curves
+    from models.spec import SamplerConfig
+    from planner.cli._common import write_table_atomic
+
+    with fail_on_error():
+        old, new = load_curves(curves), load_curves(new_results)
+        combined = pd.concat([old.table, new.table], ignore_index=True)
+        data = load_curves(combined, origin=f"{curves} + {new_results}")
+        with console.status(f"Refitting on {len(data.table)} rows..."):
+            post = fit_curves(data, None, SamplerConfig(draws=draws, tune=draws,
+                                                        chains=chains, seed=seed))
+        write_table_atomic(data.table, out_curves or curves)
+        post.to_netcdf(posterior)
+    console.print(f"Appended {len(new.table)} rows; table written to "
+                  f"[bold]{out_curves or curves}[/bold], posterior to [bold]{posterior}[/bold]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the planning commands to ``app``."""
+    app.command("plan")(plan)
+    app.command("exchange")(exchange)
+    app.command("update")(update)

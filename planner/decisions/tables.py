@@ -1,0 +1,159 @@
+"""Decision tables (pandas) with 5/50/95% posterior quantiles.
+
+* :func:`required_size_table` - size needed per task and route to reach a target, and
+  ``P(unreachable) = P(C >= target)``.
+* :func:`exchange_table` - equivalent real sample size ``m_eq`` of a database, the data
+  transferred ``m_eq - m``, the average rate ``n / (m_eq - m)`` and the marginal rate
+  ``(dE/dm) / (dE/dn)`` (simulations that buy the error reduction of one experiment).
+* :func:`database_value_table` - expected error reduction per extra 1,000 simulations.
+
+Examples
+--------
+>>> required_size_table(model, {"gap": 0.3})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.errors import PlanningError, UnknownCurveError
+from planner.decisions.core import (
+    average_rate,
+    marginal_rate,
+    p_unreachable,
+    quantile_row,
+)
+from planner.decisions.curves import REAL, RouteCurve, operating_point, routes
+from planner.optim.evaluate import TaskErrorEvaluator
+from planner.optim.problem import OperatingPoint, PlanProblem, Source
+from planner.protocols import ErrorModel
+
+UNREACHABLE_NOTE = ("floor above target: more of this route cannot reach it; use a better "
+                    "simulator or more real data")
+
+
+def required_size_table(model: ErrorModel, targets: Mapping[str, float],
+                        operating: OperatingPoint | None = None,
+                        table: Any = None) -> pd.DataFrame:
+    """Required size per (task, route) to reach each task's target.
+
+    Columns: task, route, axis, target, current_size, p_unreachable, size_q05/q50/q95
+    (``inf`` = never), additional_q50 (size beyond the current one), note.
+    """
+    op = operating_point(model, operating, table)
+    rows = []
+    for task, target in targets.items():
+        if not target > 0:
+            raise PlanningError(f"target for task '{task}' must be > 0, got {target}.")
+        for r in routes(model, op, task):
+            size = r.size_to_reach(float(target))
+            p_un = p_unreachable(r.floor(), float(target))
+            row = {"task": task, "route": r.route, "axis": r.axis, "target": float(target),
+                   "current_size": r.size, "p_unreachable": p_un,
+                   **quantile_row(size, "size"),
+                   "additional_q50": max(quantile_row(size, "s")["s_q50"] - r.size, 0.0),
+                   "note": UNREACHABLE_NOTE if p_un >= 0.5 else ""}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def exchange_draws(scratch: RouteCurve, transfer: RouteCurve,
+                   two_axis: bool) -> dict[str, np.ndarray]:
+    """Draws of m_eq, transferred data, average and marginal rates for one database."""
+    n, m = transfer.size, transfer.n_real
+    e_t = transfer.error_at([n])[:, 0]
+    m_eq = _invert_drawwise(scratch, e_t)
+    de_dn = transfer.slope(np.full(e_t.shape, n))
+    if two_axis:
+        h = 1e-3 * m
+        up = transfer.model.error_draws(transfer.task, transfer.route, [n], [m + h])[:, 0]
+        dn = transfer.model.error_draws(transfer.task, transfer.route, [n], [m - h])[:, 0]
+        de_dm = (np.asarray(up) - np.asarray(dn)) / (2 * h)
+    else:  # one more experiment moves the equivalent scratch learner from m_eq to m_eq + 1
+        de_dm = scratch.slope(m_eq)
+    return {"m_eq": m_eq, "transferred": m_eq - m, "average_rate": average_rate(n, m, m_eq),
+            "marginal_rate": marginal_rate(de_dm, de_dn)}
+
+
+def _invert_drawwise(curve: RouteCurve, errors: np.ndarray) -> np.ndarray:
+    """Draw-wise size on ``curve`` with error equal to ``errors[s]`` (inf: below floor)."""
+    p = curve.parameters()
+    if p is not None:
+        c, d, a = p
+        out = np.full(errors.shape, np.inf)
+        ok = errors > c
+        out[ok] = (d[ok] / (errors[ok] - c[ok])) ** (1.0 / a[ok])
+        return out
+    from planner.decisions.core import GRID
+
+    e = curve.error_at(GRID)                                   # (S, G)
+    out = np.full(errors.shape, np.inf)
+    for s in range(len(errors)):
+        below = np.flatnonzero(e[s] <= errors[s])
+        if below.size:
+            out[s] = GRID[max(below[0], 0)]
+    return out
+
+
+def exchange_table(model: ErrorModel, tasks: list[str] | None = None,
+                   operating: OperatingPoint | None = None, table: Any = None) -> pd.DataFrame:
+    """Sim-to-real exchange rates per (task, database) at the current operating point.
+
+    Columns: task, sim_source, n_sim, n_real, then q05/q50/q95 of ``m_eq``,
+    ``transferred`` (= m_eq - m), ``average_rate`` (simulations per transferred
+    experiment) and ``marginal_rate`` (simulations per experiment at the margin), and
+    ``marginal_method`` (``two_axis`` or ``scratch_slope_at_m_eq``).
+    """
+    op = operating_point(model, operating, table)
+    rows = []
+    for task in tasks or op.tasks:
+        rs = routes(model, op, task)
+        scratch = next((r for r in rs if r.route == REAL), None)
+        if scratch is None:
+            raise UnknownCurveError(f"task '{task}': no from-scratch curve (sim_source "
+                                    "'none'); exchange rates need one.")
+        for tr in (r for r in rs if r.route != REAL):
+            two = _is_two_axis(tr)
+            draws = exchange_draws(scratch, tr, two)
+            row: dict[str, Any] = {"task": task, "sim_source": tr.route, "n_sim": tr.size,
+                                   "n_real": tr.n_real}
+            for k, v in draws.items():
+                row.update(quantile_row(v, k))
+            row["marginal_method"] = "two_axis" if two else "scratch_slope_at_m_eq"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _is_two_axis(tr: RouteCurve) -> bool:
+    try:
+        tr.model.error_draws(tr.task, tr.route, [tr.size], [tr.n_real * 1.01 + 1.0])
+        return True
+    except UnknownCurveError:
+        return False
+
+
+def database_value_table(model: ErrorModel, step: int = 1000,
+                         operating: OperatingPoint | None = None,
+                         table: Any = None) -> pd.DataFrame:
+    """Expected reduction of each task's error per ``step`` more simulations of a database.
+
+    The task error follows the planner's convention (best route per draw). Columns: task,
+    sim_source, step, reduction_mean, reduction_q05/q50/q95.
+    """
+    op = operating_point(model, operating, table)
+    rows = []
+    for src in sorted({s for (_, s) in op.n_sim}):
+        prob = PlanProblem((Source(src, 1.0),), float(step), op)
+        ev = TaskErrorEvaluator(model, prob)
+        for task in ev.tasks:
+            if (task, src) not in op.n_sim:
+                continue
+            e = np.asarray(ev.task_draws(task, np.array([[0.0], [float(step)]])))
+            red = e[:, 0] - e[:, 1]
+            rows.append({"task": task, "sim_source": src, "step": step,
+                         "reduction_mean": float(red.mean()), **quantile_row(red, "reduction")})
+    return pd.DataFrame(rows)

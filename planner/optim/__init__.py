@@ -1,0 +1,1 @@
+"""Batch planning: problem spec, BoTorch optimizer, integer repair, baselines, rounds."""

@@ -1,0 +1,54 @@
+"""Multi-round plans: T rounds of equal budget; the first round is what to do now.
+
+The plan is open-loop (certainty-equivalent on the current posterior): round r is planned
+at the operating point reached after rounds 1..r-1. After acting on round 1, append the
+new measurements (``sim2real update``), refit and plan again.
+
+Examples
+--------
+>>> res = plan_rounds(model, problem, expected_error(), rounds=3)  # doctest: +SKIP
+>>> res.rounds[0] == res.allocation  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from models.errors import PlanningError
+from planner.acquisition.objectives import Objective
+from planner.optim.optimizer import plan_batch
+from planner.optim.problem import OperatingPoint, PlanProblem
+from planner.optim.result import PlanResult
+from planner.protocols import ErrorModel
+
+
+def advance(op: OperatingPoint, allocation: dict[str, int]) -> OperatingPoint:
+    """Operating point after acquiring ``allocation``."""
+    n_sim = {k: v + allocation.get(k[1], 0) for k, v in op.n_sim.items()}
+    n_real = {t: v + allocation.get("real:" + t, 0) for t, v in op.n_real.items()}
+    return OperatingPoint(n_sim, dict(op.curve_n_real), n_real)
+
+
+def plan_rounds(model: ErrorModel, problem: PlanProblem, objective: Objective,
+                rounds: int = 1, **kwargs: Any) -> PlanResult:
+    """Plan ``rounds`` batches of ``budget / rounds`` each; return the first with all
+    rounds in ``.rounds`` and the end-of-plan summary in ``provenance['final']``."""
+    if rounds < 1:
+        raise PlanningError(f"rounds must be >= 1, got {rounds}.")
+    per_round = problem.with_budget(problem.budget / rounds)
+    first: PlanResult | None = None
+    allocations: list[dict[str, int]] = []
+    res = None
+    for _ in range(rounds):
+        res = plan_batch(model, per_round, objective, **kwargs)
+        first = first or res
+        allocations.append(res.allocation)
+        per_round = per_round.with_operating(advance(per_round.operating, res.allocation))
+    assert first is not None and res is not None
+    prov = dict(first.provenance)
+    prov.update({"rounds": rounds, "round_budget": problem.budget / rounds,
+                 "final_expected_error": {t: s.mean for t, s in res.expected_error.items()},
+                 "final_p_target": res.p_target})
+    return replace(first, rounds=allocations, provenance=prov)

@@ -1,0 +1,256 @@
+"""Frozen specification of a planning problem: sources, budget, targets, operating point.
+
+Sources are the acquisition channels of the next batch: a computational database by its
+``sim_source`` name (shared by every task that pre-trains on it) or real experiments of one
+task, named ``real:<task>``.
+
+Examples
+--------
+>>> op = OperatingPoint(n_sim={("gap", "mp"): 1000}, curve_n_real={("gap", "mp"): 50},
+...                     n_real={"gap": 50})
+>>> prob = PlanProblem(sources=(Source("mp", 1.0), Source("real:gap", 100.0)),
+...                    budget=1000.0, targets={"gap": 0.3}, operating=op)
+>>> prob.tasks
+('gap',)
+>>> prob.source("real:gap").task
+'gap'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.errors import InputDataError, PlanningError
+
+NO_SOURCE = "none"
+REAL_PREFIX = "real:"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One acquisition source with its price and bounds on the number of new samples.
+
+    Attributes
+    ----------
+    name : str
+        ``sim_source`` name, or ``real:<task>`` for experiments of a task.
+    cost : float
+        Cost of one sample (> 0).
+    min, max : int | None
+        Bounds on the number of new samples in the batch (``min`` defaults to 0).
+    granularity : int
+        Samples are bought in multiples of this (>= 1).
+    budget : float | None
+        Optional cap on the money spent on this source.
+    """
+
+    name: str
+    cost: float
+    min: int = 0
+    max: int | None = None
+    granularity: int = 1
+    budget: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.cost) and self.cost > 0):
+            raise PlanningError(f"source '{self.name}': cost must be a positive number, "
+                                f"got {self.cost}.")
+        if self.granularity < 1:
+            raise PlanningError(f"source '{self.name}': granularity must be >= 1.")
+        if self.min < 0 or (self.max is not None and self.max < self.min):
+            raise PlanningError(f"source '{self.name}': need 0 <= min <= max, got "
+                                f"min={self.min}, max={self.max}.")
+        if self.budget is not None and self.budget < 0:
+            raise PlanningError(f"source '{self.name}': per-source budget must be >= 0.")
+
+    @property
+    def is_real(self) -> bool:
+        """True for experiment sources (``real:<task>``)."""
+        return self.name.startswith(REAL_PREFIX)
+
+    @property
+    def task(self) -> str | None:
+        """The task of an experiment source, ``None`` for a database."""
+        return self.name[len(REAL_PREFIX):] if self.is_real else None
+
+    def upper(self, total_budget: float) -> int:
+        """Largest affordable count: min of max, per-source and total budget, on the grid."""
+        cap = total_budget / self.cost
+        if self.budget is not None:
+            cap = min(cap, self.budget / self.cost)
+        if self.max is not None:
+            cap = min(cap, float(self.max))
+        return math.floor(cap / self.granularity + 1e-9) * self.granularity
+
+    def lower(self) -> int:
+        """Smallest allowed count, rounded up to the granularity grid."""
+        return math.ceil(self.min / self.granularity) * self.granularity
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Current sizes: per (task, database) ``n_sim``, the ``n_real`` its curve was measured
+    at, and per task the current number of real samples."""
+
+    n_sim: Mapping[tuple[str, str], float]
+    curve_n_real: Mapping[tuple[str, str], float]
+    n_real: Mapping[str, float]
+
+    def databases(self, task: str) -> list[str]:
+        """Databases available to ``task``."""
+        return sorted(s for (t, s) in self.n_sim if t == task)
+
+    @property
+    def tasks(self) -> list[str]:
+        """Every task with a current operating point."""
+        return sorted(self.n_real)
+
+
+def operating_point_from_table(table: Any) -> OperatingPoint:
+    """Derive the current operating point from a learning-curve table.
+
+    Largest ``n_sim`` measured per (task, database), the largest ``n_real`` measured with
+    that database, and the largest ``n_real`` measured for the task.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"task": ["a", "a"], "sim_source": ["none", "mp"],
+    ...                   "n_sim": [0, 500], "n_real": [80, 40]})
+    >>> operating_point_from_table(t).n_real["a"]
+    80.0
+    """
+    n_sim: dict[tuple[str, str], float] = {}
+    curve_m: dict[tuple[str, str], float] = {}
+    n_real: dict[str, float] = {}
+    for task, rows in table.groupby("task"):
+        n_real[str(task)] = float(rows["n_real"].max())
+        sims = rows[rows["sim_source"] != NO_SOURCE]
+        for src, srows in sims.groupby("sim_source"):
+            n_sim[(str(task), str(src))] = float(srows["n_sim"].max())
+            curve_m[(str(task), str(src))] = float(srows["n_real"].max())
+    return OperatingPoint(n_sim, curve_m, n_real)
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A batch-planning problem (validated on construction).
+
+    Attributes
+    ----------
+    sources : tuple[Source, ...]
+        Acquisition sources (order = decision vector order).
+    budget : float
+        Total budget of the batch.
+    targets : Mapping[str, float]
+        Target error per task (> 0); tasks without a target are still reported.
+    operating : OperatingPoint
+        Current sizes.
+    weights : Mapping[str, float]
+        Task weights of the expected-error objective (default 1 for every task).
+    """
+
+    sources: tuple[Source, ...]
+    budget: float
+    operating: OperatingPoint
+    targets: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise PlanningError("no acquisition source given (use --cost SOURCE=PRICE).")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise PlanningError(f"duplicate source names: {names}.")
+        known_db = {s for (_, s) in self.operating.n_sim}
+        for s in self.sources:
+            if s.is_real and s.task not in self.operating.n_real:
+                raise PlanningError(f"unknown source '{s.name}': no data for task "
+                                    f"'{s.task}'. Tasks: {self.operating.tasks}.")
+            if not s.is_real and s.name not in known_db:
+                raise PlanningError(
+                    f"unknown source '{s.name}'. Databases in the data: {sorted(known_db)}; "
+                    f"experiments are named 'real:<task>' with tasks {self.operating.tasks}.")
+        for task, target in self.targets.items():
+            if task not in self.operating.n_real:
+                raise PlanningError(f"target for task '{task}' which has no data. "
+                                    f"Tasks: {self.operating.tasks}.")
+            if not (math.isfinite(target) and target > 0):
+                raise PlanningError(f"target for task '{task}' must be > 0, got {target}.")
+        cheapest = min(s.cost * s.granularity for s in self.sources)
+        if not (math.isfinite(self.budget) and self.budget >= cheapest):
+            raise PlanningError(f"budget {self.budget} is below the cheapest sample "
+                                f"({cheapest}).")
+        if float(self.lower @ self.costs) > self.budget + 1e-9:
+            raise PlanningError("the per-source minimums cost more than the budget.")
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Tasks affected by the batch (every task of the operating point)."""
+        return tuple(self.operating.tasks)
+
+    @property
+    def names(self) -> list[str]:
+        """Source names in decision-vector order."""
+        return [s.name for s in self.sources]
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Cost per sample, shape (d,)."""
+        return np.array([s.cost for s in self.sources], dtype=float)
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower bounds (on the granularity grid), shape (d,)."""
+        return np.array([s.lower() for s in self.sources], dtype=float)
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Upper bounds (max, per-source budget, total budget), shape (d,)."""
+        return np.maximum(np.array([s.upper(self.budget) for s in self.sources], dtype=float),
+                          self.lower)
+
+    @property
+    def granularity(self) -> np.ndarray:
+        """Granularity per source, shape (d,)."""
+        return np.array([s.granularity for s in self.sources], dtype=float)
+
+    def source(self, name: str) -> Source:
+        """Look a source up by name."""
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise PlanningError(f"unknown source '{name}'. Sources: {self.names}.")
+
+    def weight(self, task: str) -> float:
+        """Weight of ``task`` (default 1)."""
+        return float(self.weights.get(task, 1.0))
+
+    def with_budget(self, budget: float) -> PlanProblem:
+        """Same problem with another total budget."""
+        return PlanProblem(self.sources, budget, self.operating, self.targets, self.weights)
+
+    def with_operating(self, operating: OperatingPoint) -> PlanProblem:
+        """Same problem at another operating point."""
+        return PlanProblem(self.sources, self.budget, operating, self.targets, self.weights)
+
+
+def parse_source_name(name: str, tasks: list[str]) -> str:
+    """Normalize a ``--cost`` name: plain ``real`` means ``real:<task>`` with one task.
+
+    Examples
+    --------
+    >>> parse_source_name("real", ["gap"])
+    'real:gap'
+    """
+    if name == "real":
+        if len(tasks) != 1:
+            raise InputDataError(f"'real' is ambiguous with {len(tasks)} tasks; use "
+                                 f"real:<task> with one of {tasks}.")
+        return REAL_PREFIX + tasks[0]
+    return name

@@ -4,7 +4,7 @@ Examples
 --------
 >>> from models.examples import example_path
 >>> from models.spec import SamplerConfig
->>> post = fit_curves(example_path(), sampler=SamplerConfig(draws=100, tune=100, chains=2))
+>>> post = fit_curves(example_path("synthetic"), sampler=SamplerConfig(draws=100, tune=100, chains=2))
 ... # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP
 """

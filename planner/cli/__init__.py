@@ -17,9 +17,9 @@ def build_app() -> typer.Typer:
     --------
     >>> app = build_app()
     >>> sorted(c.name for c in app.registered_commands)[:2]
-    ['fit', 'predict']
+    ['exchange', 'fit']
     """
-    from planner.cli import _curves, _plan, _sweep
+    from planner.cli import _backtest, _curves, _models, _plan, _report, _sweep
 
     app = typer.Typer(
         name="sim2real",
@@ -29,7 +29,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    for module in (_curves, _sweep, _plan):
+    for module in (_curves, _models, _backtest, _sweep, _plan, _report):
         module.register(app)
     return app
 

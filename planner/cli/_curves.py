@@ -22,8 +22,9 @@ def validate(curves: Annotated[Path, typer.Argument(help="Learning-curve table "
         data = load_curves(curves)
     for w in caught:
         console.print(f"[yellow]warning:[/yellow] {w.message}")
-    console.print(render_curve_summary(data.summary(), title=f"{curves}: {len(data.table)} rows, "
-                                       f"{len(data.curves)} curves, {len(data.tasks)} tasks"))
+    console.print(f"{curves}: {len(data.table)} rows, {len(data.curves)} curves, "
+                  f"{len(data.tasks)} tasks", soft_wrap=True, highlight=False)
+    console.print(render_curve_summary(data.summary()))
 
 
 def fit(
@@ -100,6 +101,6 @@ def predict(
 
 def register(app: typer.Typer) -> None:
     """Add the learning-curve commands to ``app``."""
-    app.command()(validate)
-    app.command()(fit)
-    app.command()(predict)
+    app.command("validate")(validate)
+    app.command("fit")(fit)
+    app.command("predict")(predict)

@@ -51,7 +51,7 @@ def test_sampler_and_spec_options_are_validated() -> None:
 
 
 def test_synthetic_example_file_matches_its_generator() -> None:
-    shipped = pd.read_csv(example_path())
+    shipped = pd.read_csv(example_path("synthetic"))
     regenerated = make_synthetic_curves(seed=0)
     pd.testing.assert_frame_equal(shipped, regenerated, check_dtype=False)
 
@@ -62,7 +62,7 @@ def example_fit() -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_curves(example_path(), sampler=SamplerConfig(draws=400, tune=600, chains=2,
+        return fit_curves(example_path("synthetic"), sampler=SamplerConfig(draws=400, tune=600, chains=2,
                                                                 seed=3))
 
 
@@ -101,7 +101,7 @@ def test_pointwise_log_likelihood_gives_a_finite_loo(example_fit: Any) -> None:
 def test_prior_predictive_covers_the_observed_range() -> None:
     from models.fit import prior_predictive
 
-    table = prior_predictive(example_path(), draws=300, seed=1)
+    table = prior_predictive(example_path("synthetic"), draws=300, seed=1)
     assert len(table) == len(SYNTHETIC_LAWS)
     assert (table["prior_q05"] < table["observed_min"]).all()
     assert (table["prior_q95"] > table["observed_max"]).all()

@@ -22,14 +22,14 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_validate_summarizes_the_example() -> None:
-    result = runner.invoke(build_app(), ["validate", str(example_path())])
+    result = runner.invoke(build_app(), ["validate", str(example_path("synthetic"))])
     assert result.exit_code == 0, result.output
     assert "99 rows, 5 curves, 2 tasks" in result.output
 
 
 def test_validate_bad_input_exits_2_with_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    pd.read_csv(example_path()).drop(columns="seed").to_csv(bad, index=False)
+    pd.read_csv(example_path("synthetic")).drop(columns="seed").to_csv(bad, index=False)
     result = runner.invoke(build_app(), ["validate", str(bad)])
     assert result.exit_code == 2
     assert "missing column" in result.output and "seed" in result.output
@@ -37,7 +37,7 @@ def test_validate_bad_input_exits_2_with_the_fix(tmp_path: Path) -> None:
 
 def test_fit_rejecting_input_writes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    df = pd.read_csv(example_path())
+    df = pd.read_csv(example_path("synthetic"))
     df.loc[5, "error"] = -1.0
     df.to_csv(bad, index=False)
     out = tmp_path / "post.nc"
@@ -49,7 +49,7 @@ def test_fit_rejecting_input_writes_nothing(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fit") / "post.nc"
-    result = runner.invoke(build_app(), ["fit", str(example_path()), "--out", str(out),
+    result = runner.invoke(build_app(), ["fit", str(example_path("synthetic")), "--out", str(out),
                                          "--draws", "150", "--tune", "300", "--chains", "2",
                                          "--seed", "7"])
     assert result.exit_code == 0, result.output

@@ -37,11 +37,14 @@ from planner.optim.optimizer import plan_batch
 from planner.optim.pointmodel import CurveDraws, PowerLawDraws
 from planner.optim.problem import PlanProblem, Source, operating_point_from_table
 from planner.optim.repair import repair
+from planner.optim.sequential import plan_next_round
+from regret_posterior import is_posterior
 
 M0, N0, SEEDS, NOISE = 50.0, 1000.0, 3, 0.05
 EARLY_M = (10.0, 20.0, 30.0, 50.0)
 EARLY_N = (100.0, 200.0, 500.0, 1000.0)
 PROBABILITY = 0.9  # required P(all targets) per round (--probability)
+POSTERIOR = "is"  # "is" (importance sampling, default) or "laplace" (--posterior)
 BUDGET_X = 2.0  # per-round budget cap, in oracle costs (--budget-x)
 
 
@@ -183,6 +186,13 @@ def _truncated_draws(p: np.ndarray, cov: np.ndarray, draws: int, rng: np.random.
     return z
 
 
+def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> PowerLawDraws:
+    """The benchmark's posterior stand-in (``--posterior``)."""
+    if POSTERIOR == "laplace":
+        return laplace_posterior(table, draws, rng)
+    return is_posterior(table, draws, rng, M0)
+
+
 def ls_point(table: pd.DataFrame) -> PowerLawDraws:
     from planner.optim.fit_ls import least_squares_model
 
@@ -202,43 +212,49 @@ def spend_until_mean_meets(model: PowerLawDraws, problem: PlanProblem,
 
 
 def choose(strategy: str, table: pd.DataFrame, problem: PlanProblem,
-           rng: np.random.Generator, draws: int) -> np.ndarray:
-    """Integer allocation of one strategy for one round."""
+           rng: np.random.Generator, draws: int, remaining: int) -> np.ndarray:
+    """Integer allocation of one strategy for one round (``remaining`` rounds left)."""
     obj = min_cost_with_probability(PROBABILITY)
     names = problem.names
     if strategy == "bayesian":
-        post = laplace_posterior(table, draws, rng)
+        post = posterior(table, draws, rng)
+        res = plan_next_round(post, problem, PROBABILITY, remaining, num_restarts=3,
+                              raw_samples=64, maxiter=60)
+    elif strategy == "bayesian_oneshot":
+        post = posterior(table, draws, rng)
         res = plan_batch(post, problem, obj, num_restarts=3, raw_samples=64, maxiter=60)
     elif strategy == "plug_in":
         res = plan_batch(ls_point(table), problem, obj, num_restarts=3, raw_samples=64,
                          maxiter=60)
     elif strategy == "greedy_mean":
-        res = greedy_mean(laplace_posterior(table, draws, rng), problem, expected_error())
+        res = greedy_mean(posterior(table, draws, rng), problem, expected_error())
     else:
         idx = {"uniform_by_cost": range(len(names)),
                "all_simulation": [i for i, n in enumerate(names) if not n.startswith("real:")],
                "all_experiment": [i for i, n in enumerate(names) if n.startswith("real:")]
                }[strategy]
-        return spend_until_mean_meets(laplace_posterior(table, draws, rng), problem,
+        return spend_until_mean_meets(posterior(table, draws, rng), problem,
                                       list(idx))
     return np.array([res.allocation[n] for n in names])
 
 
 def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
-              draws: int) -> tuple[float, bool]:
-    """Total cost spent and whether the targets were met within ``rounds`` rounds."""
+              draws: int) -> tuple[float, bool, int, float]:
+    """Total cost, whether the targets were met within ``rounds`` rounds, rounds used and
+    the share of the round cap spent in round one."""
     rng = np.random.default_rng(seed)
     table = early_table(w, rng)
     n = dict.fromkeys(w.dbs, N0)
     m = dict.fromkeys(w.tasks, M0)
-    spent = 0.0
+    spent, first = 0.0, 0.0
     sources = tuple(Source(s, 1.0) for s in w.dbs) + tuple(
         Source("real:" + t, w.ratio) for t in w.tasks)
-    for _ in range(rounds):
+    for r in range(rounds):
         problem = PlanProblem(sources, budget, operating_point_from_table(table),
                               targets=w.targets)
-        x = choose(strategy, table, problem, rng, draws)
+        x = choose(strategy, table, problem, rng, draws, rounds - r)
         spent += float(x @ problem.costs)
+        first = first or spent / budget
         new = []
         for name, k in zip(problem.names, x, strict=True):
             if k <= 0:
@@ -255,8 +271,8 @@ def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
             table = pd.concat([table, pd.DataFrame(new, columns=table.columns)],
                               ignore_index=True)
         if all(w.task_error(t, m[t], n) <= w.targets[t] + 1e-12 for t in w.tasks):
-            return spent, True
-    return spent, False
+            return spent, True, r + 1, first
+    return spent, False, rounds, first
 
 
 def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[float, float,
@@ -269,11 +285,12 @@ def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[flo
                                                                              0.975))
 
 
-STRATEGIES = ("bayesian", "plug_in", "greedy_mean", "uniform_by_cost", "all_simulation",
+STRATEGIES = ("bayesian", "bayesian_oneshot", "plug_in", "greedy_mean", "uniform_by_cost", "all_simulation",
               "all_experiment")
 
 
-def benchmark(n_worlds: int, rounds: int, draws: int, seed: int) -> pd.DataFrame:
+def benchmark(n_worlds: int, rounds: int, draws: int, seed: int,
+              strategies: tuple[str, ...] = STRATEGIES) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     t0 = time.perf_counter()
@@ -282,10 +299,11 @@ def benchmark(n_worlds: int, rounds: int, draws: int, seed: int) -> pd.DataFrame
         oracle = oracle_cost(w)
         floor_above = any(w.truth[(t, s)][0] >= w.targets[t] for (t, s) in w.truth
                           if s != "none")
-        for strat in STRATEGIES:
-            cost, ok = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
+        for strat in strategies:
+            cost, ok, used, first = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
                                  draws)
             rows.append({"world": k, "strategy": strat, "cost": cost, "met": ok,
+                         "rounds_used": used, "round1_cap_share": first,
                          "ratio": cost / oracle, "oracle": oracle, "ratio_cost": w.ratio,
                          "n_tasks": len(w.tasks), "n_dbs": len(w.dbs),
                          "floor_above_target": floor_above})
@@ -313,6 +331,11 @@ def report(df: pd.DataFrame) -> None:
               f"{med[0]:6.2f} [{med[1]:5.2f},{med[2]:5.2f}]           "
               f"{mean[0]:6.2f} [{mean[1]:5.2f},{mean[2]:5.2f}]        {wins:5.1%}")
     print("cost/oracle counts every world (failures included: cost spent in all rounds).")
+    spent = df.groupby("strategy", sort=False).agg(
+        full_cap_round1=("round1_cap_share", lambda v: float((v > 0.98).mean())),
+        mean_rounds=("rounds_used", "mean"))
+    print("share of worlds spending >= 98% of the cap in round 1; mean rounds used:")
+    print(spent.round(3).to_string())
 
 
 def timing(draws: int = 4000, repeats: int = 3) -> None:
@@ -357,10 +380,15 @@ def main() -> None:
     parser.add_argument("--csv", default=None, help="write per-world results here")
     parser.add_argument("--probability", type=float, default=PROBABILITY)
     parser.add_argument("--budget-x", type=float, default=BUDGET_X)
+    parser.add_argument("--posterior", choices=("is", "laplace"), default=POSTERIOR)
+    parser.add_argument("--strategies", default=",".join(STRATEGIES),
+                        help="comma-separated subset (bayesian first)")
     args = parser.parse_args()
-    globals().update(PROBABILITY=args.probability, BUDGET_X=args.budget_x)
+    globals().update(PROBABILITY=args.probability, BUDGET_X=args.budget_x,
+                     POSTERIOR=args.posterior)
     print(f"required probability {args.probability}, round budget cap {args.budget_x} x "
-          f"oracle cost, {args.rounds} rounds, {args.draws} Laplace draws")
+          f"oracle cost, {args.rounds} rounds, {args.draws} posterior draws "
+          f"({args.posterior})")
     torch.set_num_threads(1)
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"torch threads 1, python {platform.python_version()}")
@@ -368,7 +396,8 @@ def main() -> None:
         timing()
         return
     t0 = time.perf_counter()
-    df = benchmark(args.worlds, args.rounds, args.draws, args.seed)
+    df = benchmark(args.worlds, args.rounds, args.draws, args.seed,
+                   tuple(args.strategies.split(",")))
     report(df)
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.csv:

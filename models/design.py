@@ -12,7 +12,7 @@ Examples
 ...                    "n_real": [10, 100, 1000], "seed": 0, "error": [2.0, 1.0, 0.5],
 ...                    "metric": "MAE"})
 >>> d = make_design(load_curves(df))
->>> float(d.x_ref[0]), float(d.scale[0])
+>>> round(float(d.x_ref[0]), 6), float(d.scale[0])
 (100.0, 1.0)
 """
 

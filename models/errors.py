@@ -39,6 +39,10 @@ class PlanningError(Sim2RealError, ValueError):
     """A planning problem is infeasible or badly specified (costs, budget, targets)."""
 
 
+class ReportError(Sim2RealError, RuntimeError):
+    """A report could not be written (bad content, or no browser for the PDF)."""
+
+
 class Sim2RealWarning(UserWarning):
     """Base class of sim2real-planner warnings."""
 

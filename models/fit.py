@@ -4,8 +4,8 @@ Examples
 --------
 >>> from models.examples import example_path
 >>> from models.spec import SamplerConfig
->>> post = fit_curves(example_path("synthetic"), sampler=SamplerConfig(draws=100, tune=100, chains=2))
-... # doctest: +SKIP
+>>> post = fit_curves(example_path("synthetic"),
+...                   sampler=SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP
 """
 

@@ -42,14 +42,16 @@ def power_law_floor(size: Any, log_c: Any, log_a: Any, alpha: Any, x_ref: Any,
     return scale * (xp.exp(log_c) + xp.exp(log_a - alpha * xp.log(size / x_ref)))
 
 
-def invert_power_law_floor(error: np.ndarray, log_c: np.ndarray, log_a: np.ndarray,
-                           alpha: np.ndarray, x_ref: np.ndarray,
-                           scale: np.ndarray) -> np.ndarray:
+def invert_power_law_floor(error: np.ndarray | float, log_c: np.ndarray | float,
+                           log_a: np.ndarray | float, alpha: np.ndarray | float,
+                           x_ref: np.ndarray | float,
+                           scale: np.ndarray | float) -> np.ndarray:
     """Size at which the curve reaches ``error``; ``inf`` where the floor is >= ``error``.
 
     Examples
     --------
-    >>> float(invert_power_law_floor(np.array(0.6), np.log(0.1), np.log(0.5), 0.5, 100.0, 1.0))
+    >>> round(float(invert_power_law_floor(np.array(0.6), np.log(0.1), np.log(0.5), 0.5,
+    ...                                     100.0, 1.0)), 6)
     100.0
     """
     excess = np.asarray(error, dtype=float) / scale - np.exp(log_c)

@@ -248,7 +248,7 @@ class CurvePosterior:
         idata = az.InferenceData(posterior=self.idata.posterior,
                                  sample_stats=self.idata.sample_stats,
                                  constant_data=table_ds)
-        idata.posterior.attrs.update({
+        idata["posterior"].attrs.update({
             "sim2real_spec": json.dumps(self.spec.to_dict()),
             "sim2real_sampler": json.dumps(self.sampler.to_dict()),
             "sim2real_origin": self.data.origin,

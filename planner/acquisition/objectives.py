@@ -52,6 +52,7 @@ class Objective:
     weights: Mapping[str, float] | None = None
     targets: Mapping[str, float] | None = None
     needs_targets: bool = field(default=False)
+    joint: bool = True
 
     def utility(self, errors: Any, cost: Any, ctx: ObjectiveContext,
                 smooth: bool = True) -> Any:
@@ -72,8 +73,9 @@ class Objective:
         # per-task shortfalls are zero whenever the joint one is (P_t >= P_all), so they
         # do not move the feasible optimum; they give a direction when P_all is flat at 0.
         need = self.probability
-        shortfall = (need - p_all).clamp(min=0.0) + (need - met.mean(-2)).clamp(
-            min=0.0).mean(-1)
+        shortfall = (need - met.mean(-2)).clamp(min=0.0).mean(-1)
+        if self.joint:
+            shortfall = shortfall + (need - p_all).clamp(min=0.0)
         return -(cost / ctx.budget + self.penalty * shortfall) + tie
 
 
@@ -116,21 +118,29 @@ def cvar(level: float = 0.9, weights: Mapping[str, float] | None = None) -> Obje
     return Objective("cvar", level=level, weights=weights)
 
 
-def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0) -> Objective:
+def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
+                              joint: bool = True) -> Objective:
     """Minimize cost + penalty x shortfall of P(all targets met) below ``probability``.
 
     Cost and penalty are in units of the budget: a failure penalty in the spirit of
     Mahmood et al. (NeurIPS 2022), so the batch is the cheapest one that reaches the
     required probability when the budget allows it, and otherwise the one that gets
     closest. The shortfall is ``max(0, p - P_all) + mean_t max(0, p - P_t)``; both terms
-    vanish exactly when the joint requirement holds.
+    vanish exactly when the joint requirement holds. With ``joint=False`` only the per-task
+    term is kept: every task on its own must reach ``probability`` (used by the sequential
+    policy's early rounds, :mod:`planner.optim.sequential`).
+
+    Examples
+    --------
+    >>> min_cost_with_probability(0.5, joint=False).joint
+    False
     """
     if not 0.0 < probability < 1.0:
         raise PlanningError(f"required probability must be in (0, 1), got {probability}.")
     if not penalty > 0:
         raise PlanningError(f"penalty must be > 0, got {penalty}.")
     return Objective("min_cost_with_probability", probability=probability, penalty=penalty,
-                     needs_targets=True)
+                     needs_targets=True, joint=joint)
 
 
 def make_objective(name: str, **kwargs: Any) -> Objective:

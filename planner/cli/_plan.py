@@ -139,8 +139,17 @@ def exchange(
     source: SourceArg,
     task: Annotated[list[str] | None, typer.Option(help="Task(s); default all.")] = None,
     out: Annotated[Path | None, typer.Option(help="Optional CSV of the table.")] = None,
+    surface: Annotated[str | None, typer.Option(help="Use a two-axis surface (edt or "
+                                                "additive): SOURCE is a surface .nc from "
+                                                "`sim2real fit-surface` or a grid table "
+                                                "(fitted first).")] = None,
 ) -> None:
     """Sim-to-real exchange rates (with 5/50/95% intervals) and database values."""
+    if surface is not None:
+        from planner.cli._models import surface_exchange
+
+        surface_exchange(source, surface, task, out)
+        return
     from planner.cli._common import write_table_atomic
     from planner.decisions import database_value_table, exchange_table
     from planner.report.tables import render_frame
@@ -187,16 +196,87 @@ def update(
     from planner.cli._common import write_table_atomic
 
     with fail_on_error():
-        old, new = load_curves(curves), load_curves(new_results)
-        combined = pd.concat([old.table, new.table], ignore_index=True)
+        old = load_curves(curves)
+        new = validate_new_rows(old, new_results, curves)
+        check_new_rows(old.table, new, curves, new_results)
+        cols = contract_columns(old.table)
+        combined = pd.concat([old.table[cols], new[cols]], ignore_index=True)
         data = load_curves(combined, origin=f"{curves} + {new_results}")
         with console.status(f"Refitting on {len(data.table)} rows..."):
             post = fit_curves(data, None, SamplerConfig(draws=draws, tune=draws,
                                                         chains=chains, seed=seed))
-        write_table_atomic(data.table, out_curves or curves)
         post.to_netcdf(posterior)
-    console.print(f"Appended {len(new.table)} rows; table written to "
+        write_table_atomic(data.table[contract_columns(data.table)], out_curves or curves)
+    console.print(f"Appended {len(new)} rows; table written to "
                   f"[bold]{out_curves or curves}[/bold], posterior to [bold]{posterior}[/bold]")
+
+
+def contract_columns(table: Any) -> list[str]:
+    """The data-contract columns present in a validated table (drops helper columns)."""
+    from models.contract import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+    return [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.columns]
+
+
+def validate_new_rows(old: Any, new_results: Path, curves: Path) -> Any:
+    """Validated rows of NEW_RESULTS, checked together with the curves they extend.
+
+    New results usually add one size to existing curves, so they are not validated as
+    curves on their own; they are validated first in a table followed by CURVES' rows, so
+    row-level errors name NEW_RESULTS' own rows (and CSV lines).
+    """
+    import pandas as pd
+
+    from models.contract import validate_table
+    from models.errors import InputDataError
+
+    if not new_results.is_file():
+        raise InputDataError(f"{new_results}: file not found. Fix: pass the path of the new "
+                             "measurements (.csv or .parquet).")
+    suffix = new_results.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = pd.read_csv(new_results, dtype={"task": str, "sim_source": str,
+                                                  "metric": str},
+                              keep_default_na=False, na_values=[""])
+        elif suffix in (".parquet", ".pq"):
+            raw = pd.read_parquet(new_results)
+        else:
+            raise InputDataError(f"{new_results}: unsupported file type '{suffix}'. Fix: "
+                                 "use .csv or .parquet.")
+    except InputDataError:
+        raise
+    except Exception as exc:  # parser errors from pandas / pyarrow
+        raise InputDataError(f"{new_results}: cannot be read ({exc}).") from exc
+    if len(raw) == 0:
+        raise InputDataError(f"{new_results}: no rows. Fix: add the new measurements.")
+    k = len(raw)
+    both = pd.concat([raw, old.table[contract_columns(old.table)]], ignore_index=True)
+    origin = f"{new_results} (data rows 1-{k}; later rows are {curves})"
+    checked = validate_table(both, origin, csv_lines=suffix == ".csv")
+    return checked.table.iloc[:k].reset_index(drop=True)
+
+
+def check_new_rows(old: Any, new: Any, curves: Path, new_results: Path) -> None:
+    """Refuse new rows that repeat a (task, sim_source, n_sim, n_real, seed) of CURVES.
+
+    Appending the same results twice would count them as extra replicates and make the
+    posterior overconfident.
+    """
+    from models.contract import KEY_COLUMNS
+    from models.errors import InputDataError
+
+    keys = list(KEY_COLUMNS)
+    seen = set(old[keys].itertuples(index=False, name=None))
+    repeated = [i for i, k in enumerate(new[keys].itertuples(index=False, name=None))
+                if k in seen]
+    if repeated:
+        rows = ", ".join(str(i + 1) for i in repeated[:8]) + (" ..." if len(repeated) > 8
+                                                              else "")
+        raise InputDataError(
+            f"{new_results}, data rows {rows}: {len(repeated)} row(s) repeat a {keys} "
+            f"already in {curves} (results appended twice?). Fix: remove them from "
+            "NEW_RESULTS, or give new replicates their own seed.")
 
 
 def register(app: typer.Typer) -> None:

@@ -62,8 +62,8 @@ def example_fit() -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_curves(example_path("synthetic"), sampler=SamplerConfig(draws=400, tune=600, chains=2,
-                                                                seed=3))
+        return fit_curves(example_path("synthetic"),
+                          sampler=SamplerConfig(draws=400, tune=600, chains=2, seed=3))
 
 
 def test_fit_recovers_the_known_laws_inside_the_intervals(example_fit: Any) -> None:

@@ -1,0 +1,440 @@
+"""Retrospective planning validation: plan, acquire from the unused pools, compare, repeat.
+
+Start from a small design (a scratch curve and one short transfer curve per database),
+fit the hierarchical power-law model, let a strategy (the Bayesian planner or a baseline
+of :mod:`planner.optim.baselines`) recommend a batch under a per-round budget, *acquire*
+it by actually pre-training / fine-tuning on the next rows of the leakage-free pools
+(:class:`SweepMeasurer`), score the realized errors against the posterior predictive
+intervals made before acquiring, append the runs, refit and repeat.
+
+Conventions (the planner's, see ``docs/planner.md``): a batch of ``k`` simulations of a
+database moves its transfer curve from ``n_sim`` to ``n_sim + k`` at the ``n_real`` that
+curve is measured at; ``k`` experiments move the scratch curve from ``n_real`` to
+``n_real + k``. Acquired sets are nested (the first ``n`` rows of a seeded shuffle plus
+``k`` more), and the per-seed real test compositions never change. A strategy stops once
+its realized task error (the best route's mean over seeds) meets the target.
+
+Examples
+--------
+>>> spec = RetroSpec(task="band_gap", sources=("mp",), budget=10_000, target=0.62)
+>>> [k.name for k in initial_keys(spec)][:2]
+['none__nsim0__nreal50__seed0', 'none__nsim0__nreal100__seed0']
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from case_studies.retro_scoring import (
+    coverage_table,
+    cost_to_target,
+    interval_row,
+    realized_task_error,
+    replicate_draws,
+)
+from case_studies.store import RunKey, RunStore, atomic_write_bytes
+from models.errors import InputDataError, SpecError
+from planner.optim.problem import OperatingPoint, PlanProblem, Source
+
+Measure = Callable[[Sequence[RunKey]], Mapping[RunKey, float]]
+Fit = Callable[[pd.DataFrame], Any]
+
+
+@dataclass(frozen=True)
+class RetroSpec:
+    """Settings of a retrospective validation (one task).
+
+    Attributes
+    ----------
+    task : str
+        Task name (the ``task`` column).
+    sources : tuple of str
+        Databases the planner may buy simulations of.
+    budget : float
+        Budget of every round (same money units as the costs).
+    target : float
+        Target error of the task; a strategy stops once its realized error meets it.
+    sim_cost, real_cost : float
+        Price of one simulation / one experiment.
+    rounds : int
+        Maximum number of plan-acquire-refit rounds per strategy.
+    seeds : tuple of int
+        Replicates (each with its own held-out test set and pool order).
+    scratch_n_real : tuple of int
+        Initial scratch curve (at least 3 sizes); its largest value is the initial
+        number of experiments.
+    init_n_sim, curve_n_real : tuple of int, int
+        Initial transfer curve of every database: these ``n_sim`` at ``curve_n_real``.
+    max_n_sim, max_n_real : int, optional
+        Caps on a database's total ``n_sim`` and the task's ``n_real`` (pool sizes or
+        compute limits); the planner's per-source ``max`` is the room left.
+    sim_granularity, real_granularity : int
+        Simulations / experiments are bought in multiples of these.
+    strategies : tuple of str
+        Keys of :data:`planner.optim.baselines.STRATEGIES`.
+    probability : float
+        Required P(target met) of the ``min_cost_with_probability`` objective.
+    draws, chains, fit_seed : int
+        NUTS settings of every refit (tuning steps = draws).
+    plan_seed : int
+        Optimizer seed (round r uses ``plan_seed + r``).
+    metric : str
+        The ``metric`` column of the measured rows.
+    """
+
+    task: str
+    sources: tuple[str, ...]
+    budget: float
+    target: float
+    sim_cost: float = 1.0
+    real_cost: float = 100.0
+    rounds: int = 4
+    seeds: tuple[int, ...] = (0, 1, 2)
+    scratch_n_real: tuple[int, ...] = (50, 100, 200)
+    init_n_sim: tuple[int, ...] = (100, 300, 1000)
+    curve_n_real: int = 200
+    max_n_sim: int = 30_000
+    max_n_real: int | None = None
+    sim_granularity: int = 1000
+    real_granularity: int = 10
+    strategies: tuple[str, ...] = ("bayesian", "uniform_by_cost", "all_experiment")
+    probability: float = 0.9
+    draws: int = 500
+    chains: int = 2
+    fit_seed: int = 20251125
+    plan_seed: int = 0
+    metric: str = "MAE"
+
+    def validate(self) -> RetroSpec:
+        """Raise :class:`SpecError` naming the bad field and the fix."""
+        from planner.optim.baselines import STRATEGIES
+
+        checks = {
+            "sources": bool(self.sources) and "none" not in self.sources,
+            "budget": self.budget > 0, "target": self.target > 0,
+            "sim_cost": self.sim_cost > 0, "real_cost": self.real_cost > 0,
+            "rounds": self.rounds >= 1, "seeds": len(set(self.seeds)) == len(self.seeds) > 0,
+            "scratch_n_real": len(set(self.scratch_n_real)) >= 3,
+            "init_n_sim": len(set(self.init_n_sim)) >= 3 and min(self.init_n_sim) > 0,
+            "max_n_sim": self.max_n_sim > max(self.init_n_sim, default=0),
+            "strategies": bool(self.strategies) and set(self.strategies) <= set(STRATEGIES),
+            "probability": 0 < self.probability < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise SpecError(f"RetroSpec.{name} = {getattr(self, name)!r} is invalid. Fix: "
+                                "positive prices/budget/target, >= 3 distinct initial sizes "
+                                f"per curve, strategies from {sorted(STRATEGIES)}.")
+        return self
+
+
+def initial_keys(spec: RetroSpec) -> list[RunKey]:
+    """Runs of the initial design: scratch curve plus one transfer curve per database."""
+    keys = [RunKey("none", 0, m, s) for s in spec.seeds for m in spec.scratch_n_real]
+    keys += [RunKey(src, n, spec.curve_n_real, s) for src in spec.sources
+             for s in spec.seeds for n in spec.init_n_sim]
+    return keys
+
+
+def runs_table(spec: RetroSpec, errors: Mapping[RunKey, float]) -> pd.DataFrame:
+    """Measured runs as a learning-curve contract table."""
+    rows = [{"task": spec.task, "sim_source": k.sim_source, "n_sim": k.n_sim,
+             "n_real": k.n_real, "seed": k.seed, "error": float(v), "metric": spec.metric}
+            for k, v in errors.items()]
+    return pd.DataFrame(rows, columns=["task", "sim_source", "n_sim", "n_real", "seed",
+                                       "error", "metric"])
+
+
+def build_problem(spec: RetroSpec, table: pd.DataFrame) -> PlanProblem:
+    """The round's planning problem at the operating point of ``table``."""
+    from planner.optim.problem import operating_point_from_table
+
+    op = operating_point_from_table(table)
+    g = spec.sim_granularity
+    sources = []
+    for src in spec.sources:
+        room = math.floor((spec.max_n_sim - op.n_sim[(spec.task, src)]) / g) * g
+        if room >= g:
+            sources.append(Source(src, spec.sim_cost, max=int(room), granularity=g))
+    real_max = None
+    if spec.max_n_real is not None:
+        real_max = int(spec.max_n_real - op.n_real[spec.task])
+    sources.append(Source(f"real:{spec.task}", spec.real_cost, max=real_max,
+                          granularity=spec.real_granularity))
+    return PlanProblem(tuple(sources), spec.budget, op, {spec.task: spec.target})
+
+
+def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int]
+               ) -> list[RunKey]:
+    """Runs that realize a batch along the planner's routes (one per seed)."""
+    keys: list[RunKey] = []
+    for name, k in allocation.items():
+        if k <= 0:
+            continue
+        if name.startswith("real:"):
+            m = int(op.n_real[spec.task] + k)
+            keys += [RunKey("none", 0, m, s) for s in spec.seeds]
+        else:
+            n = int(op.n_sim[(spec.task, name)] + k)
+            m = int(op.curve_n_real[(spec.task, name)])
+            keys += [RunKey(name, n, m, s) for s in spec.seeds]
+    return keys
+
+
+def default_fit(spec: RetroSpec) -> Fit:
+    """NUTS refit of the default model with the spec's draws / chains / seed."""
+    def fit(table: pd.DataFrame) -> Any:
+        from models.fit import fit_curves
+        from models.spec import SamplerConfig
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # diagnostics are recorded per round instead
+            return fit_curves(table, None, SamplerConfig(draws=spec.draws, tune=spec.draws,
+                                                         chains=spec.chains,
+                                                         seed=spec.fit_seed))
+    return fit
+
+
+@dataclass
+class _State:
+    table: pd.DataFrame
+    model: Any
+    cum_cost: float = 0.0
+    done: bool = False
+
+
+@dataclass
+class RetroResult:
+    """Outcome: per-run predictions vs realized errors, per-round log, summary."""
+
+    predictions: pd.DataFrame
+    rounds: pd.DataFrame
+    initial: pd.DataFrame
+    spec: RetroSpec
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def coverage(self) -> pd.DataFrame:
+        """Coverage of realized errors by the 50% / 90% predictive intervals."""
+        return coverage_table(self.predictions)
+
+    def summary(self) -> pd.DataFrame:
+        """Per strategy: cost to reach the target (NaN if not met), rounds, coverage."""
+        cov = self.coverage()
+        return cost_to_target(self.rounds).merge(cov, on="strategy", how="left")
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``predictions.csv``, ``rounds.csv``, ``summary.csv`` atomically."""
+        out = Path(out_dir)
+        tables = {"predictions.csv": self.predictions, "rounds.csv": self.rounds,
+                  "initial.csv": self.initial, "summary.csv": self.summary()}
+        return [atomic_write_bytes(t.to_csv(index=False).encode(), out / name)
+                for name, t in tables.items()]
+
+
+def _diag(model: Any) -> dict[str, float]:
+    d = getattr(model, "diagnostics", None)
+    if d is None:
+        return {}
+    return {"max_rhat": float(d.max_rhat), "divergences": float(d.divergences),
+            "min_ess_bulk": float(d.min_ess_bulk)}
+
+
+def _plan(spec: RetroSpec, name: str, st: _State, r: int) -> tuple[Any, list[RunKey],
+                                                                   list[dict[str, Any]]]:
+    from planner.acquisition import min_cost_with_probability
+    from planner.optim.baselines import STRATEGIES
+
+    problem = build_problem(spec, st.table)
+    objective = min_cost_with_probability(probability=spec.probability)
+    result = STRATEGIES[name](st.model, problem, objective, seed=spec.plan_seed + r,
+                              table=st.table)
+    keys = batch_keys(spec, problem.operating, result.allocation)
+    preds = []
+    for i, k in enumerate(keys):
+        draws = replicate_draws(st.model, spec.task, k.sim_source, k.n_sim, k.n_real,
+                                seed=1000 * r + i)
+        preds.append({"strategy": name, "round": r, "sim_source": k.sim_source,
+                      "n_sim": k.n_sim, "n_real": k.n_real, "seed": k.seed,
+                      **interval_row(draws)})
+    return result, keys, preds
+
+
+def _round_row(spec: RetroSpec, name: str, r: int, st: _State, result: Any,
+               seconds: float) -> dict[str, Any]:
+    from planner.optim.problem import operating_point_from_table
+
+    realized, route = realized_task_error(st.table, spec.task)
+    op = operating_point_from_table(st.table)
+    row: dict[str, Any] = {"strategy": name, "round": r, "realized": realized,
+                           "best_route": route, "met": realized <= spec.target,
+                           "cum_cost": st.cum_cost, "n_real": op.n_real[spec.task],
+                           **{f"n_sim_{s}": op.n_sim[(spec.task, s)] for s in spec.sources}}
+    if result is not None:
+        err = result.expected_error[spec.task]
+        row.update({"batch_cost": result.total_cost, "batch": dict(result.allocation),
+                    "pred_mean": err.mean, "pred_q05": err.q05, "pred_q95": err.q95,
+                    "p_target": result.p_target.get(spec.task), "seconds": seconds})
+    return row
+
+
+def run_retrospective(spec: RetroSpec, measure: Measure, fit: Fit | None = None,
+                      log: Callable[[str], None] | None = None) -> RetroResult:
+    """Run the closed loop for every strategy of ``spec``.
+
+    Parameters
+    ----------
+    spec : RetroSpec
+        Design, prices, budget per round, target, strategies.
+    measure : callable
+        ``keys -> {key: realized error}``; :class:`SweepMeasurer` on real data.
+    fit : callable, optional
+        ``table -> ErrorModel``; default :func:`default_fit`.
+    log : callable, optional
+        Receives one progress line per step.
+
+    Returns
+    -------
+    RetroResult
+    """
+    spec.validate()
+    fit = fit or default_fit(spec)
+    say = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+    initial = runs_table(spec, measure(initial_keys(spec)))
+    model = fit(initial)
+    states = {name: _State(initial.copy(), model) for name in spec.strategies}
+    rounds = [{**_round_row(spec, n, 0, st, None, 0.0), **_diag(model)}
+              for n, st in states.items()]
+    say(f"initial: {len(initial)} runs, realized {rounds[0]['realized']:.3f}")
+    preds: list[dict[str, Any]] = []
+    for r in range(1, spec.rounds + 1):
+        active = {n: st for n, st in states.items() if not st.done}
+        if not active:
+            break
+        planned = {n: _plan(spec, n, st, r) for n, st in active.items()}
+        wanted = sorted({k for _, keys, _ in planned.values() for k in keys})
+        start = time.perf_counter()
+        measured = measure(wanted) if wanted else {}
+        say(f"round {r}: measured {len(wanted)} runs in {time.perf_counter() - start:.0f}s")
+        for n, (result, keys, prows) in planned.items():
+            st = states[n]
+            for row, k in zip(prows, keys, strict=True):
+                row["realized"] = float(measured[k])
+            preds += prows
+            st.table = pd.concat([st.table, runs_table(spec, {k: measured[k] for k in keys})],
+                                 ignore_index=True)
+            st.cum_cost += float(result.total_cost)
+            row = _round_row(spec, n, r, st, result, time.perf_counter() - start)
+            st.done = bool(row["met"]) or not keys or r == spec.rounds
+            if not st.done:
+                st.model = fit(st.table)
+                row.update(_diag(st.model))
+            rounds.append(row)
+            say(f"round {r} {n}: batch {row['batch']} realized {row['realized']:.3f} "
+                f"(pred {row['pred_q05']:.3f}-{row['pred_q95']:.3f}) cost {st.cum_cost:,.0f}")
+    columns = ["strategy", "round", "sim_source", "n_sim", "n_real", "seed", "realized",
+               "pred_mean", "q05", "q25", "q50", "q75", "q95"]
+    predictions = pd.DataFrame(preds, columns=columns)
+    return RetroResult(predictions, pd.DataFrame(rounds), initial, spec,
+                       {"total": time.perf_counter() - t0})
+
+
+class SweepMeasurer:
+    """Measure runs with the sweep runner: leakage-safe, nested pools, cached on disk.
+
+    Uses the per-seed real split and computational pool order of the sweep
+    (:func:`case_studies.data.real_split`, :func:`case_studies.data.sim_pool`), so a run
+    at ``n`` samples uses the first ``n`` rows of the pool and its error equals the
+    sweep's at the same point. Finished runs and pre-trained weights live in a
+    :class:`~case_studies.store.RunStore`; runs already stored are never recomputed.
+
+    Parameters
+    ----------
+    cfg : SweepConfig
+        The study's sweep config (its ``[mlp]``, split and data settings).
+    study : Study
+        Loaded data (:func:`case_studies.data.load_study`).
+    work_dir : path
+        Folder of the run store.
+    client : distributed.Client
+        Where runs execute (see :func:`case_studies.runner.dask_client`).
+    seeds : sequence of int
+        Seeds whose splits and pools are prepared.
+    """
+
+    def __init__(self, cfg: Any, study: Any, work_dir: str | Path, client: Any,
+                 seeds: Sequence[int], show_progress: bool = False) -> None:
+        from case_studies.data import real_split, sim_pool
+        from case_studies.runner import check_settings
+
+        self.cfg, self.study, self.client = cfg, study, client
+        self.show_progress = show_progress
+        self.splits = {s: real_split(study.real.ids, s, cfg.test_fraction) for s in seeds}
+        self.pools = {(src, s): sim_pool(d.ids, set(study.real.ids[self.splits[s][1]]), s,
+                                         src)
+                      for src, d in study.sims.items() for s in seeds}
+        self.store = RunStore(work_dir)
+        check_settings(cfg, self.store)
+        self.computed: list[RunKey] = []
+
+    def _check(self, key: RunKey) -> None:
+        if key.seed not in self.splits:
+            raise InputDataError(f"run {key.name}: seed {key.seed} was not prepared.")
+        room = len(self.splits[key.seed][0])
+        if key.n_real > room:
+            raise InputDataError(f"run {key.name}: n_real {key.n_real} exceeds the "
+                                 f"{room} real training rows of seed {key.seed}. Fix: "
+                                 "lower max_n_real.")
+        if key.n_sim > 0 and key.n_sim > len(self.pools[key.sim_source, key.seed]):
+            raise InputDataError(f"run {key.name}: n_sim exceeds the leakage-free pool "
+                                 f"of '{key.sim_source}'. Fix: lower max_n_sim.")
+
+    def __call__(self, keys: Sequence[RunKey]) -> dict[RunKey, float]:
+        """Realized errors of ``keys`` (computing only the runs not stored yet)."""
+        from case_studies.runner import Plan, execute
+
+        for key in keys:
+            self._check(key)
+        finished = self.store.finished()
+        todo = sorted({k for k in keys if k not in finished})
+        if todo:
+            plan = Plan(todo, self.splits, self.pools)
+            self.computed += execute(self.client, self.cfg, self.study, plan, todo,
+                                     self.store, self.show_progress)
+            finished = self.store.finished()
+        return {k: float(finished[k]["error"]) for k in keys}
+
+
+def synthetic_measure(laws: Mapping[str, tuple[float, float, float]], noise: float = 0.03,
+                      seed: int = 0) -> Measure:
+    """A stand-in ``measure`` from known laws ``source -> (C, D, alpha)`` (for tests).
+
+    The scratch law (``"none"``) is in ``n_real``, database laws in ``n_sim``; every run
+    gets log-normal noise seeded by its key, so repeated calls agree.
+
+    Examples
+    --------
+    >>> m = synthetic_measure({"none": (0.3, 2.0, 0.5)}, noise=0.0)
+    >>> round(m([RunKey("none", 0, 100, 0)])[RunKey("none", 0, 100, 0)], 3)
+    0.5
+    """
+    import zlib
+
+    def measure(keys: Sequence[RunKey]) -> dict[RunKey, float]:
+        out = {}
+        for k in keys:
+            c, d, a = laws[k.sim_source]
+            x = k.n_real if k.sim_source == "none" else k.n_sim
+            rng = np.random.default_rng([seed, zlib.crc32(k.name.encode())])
+            out[k] = (c + d * x ** -a) * float(np.exp(noise * rng.standard_normal()))
+        return out
+    return measure

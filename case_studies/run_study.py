@@ -1,0 +1,148 @@
+"""Regenerate a case study's model-fit outputs: fit, parameters, PPC, exchange rates, plan.
+
+One command per study (from the project root)::
+
+    .venv/bin/python -m case_studies.run_study band_gap
+    .venv/bin/python -m case_studies.run_study chi_parameter
+
+Fits ``case_studies/<study>/curves.csv`` with the default model and sampler (4 chains x
+1000 draws, default seed; the same as ``sim2real fit``), saves the posterior to
+``.cache/<study>/posterior.nc`` (large, not committed) and writes small, committed outputs
+to ``case_studies/<study>/results/``:
+
+* ``parameters.csv``: alpha, floor C, coefficient D and noise sigma per curve, mean and
+  94% interval, R-hat and bulk ESS of alpha;
+* ``ppc.csv``: per curve, the share of measured errors inside the 50% / 90% posterior
+  predictive intervals and the mean log residual (measured vs posterior median);
+* ``exchange.csv`` and ``required_sizes.csv``: ``sim2real exchange`` and the size to reach
+  the target per route;
+* ``plan.json``: ``sim2real plan`` with the study's costs, budget and target
+  (:data:`PLANS`);
+* ``fit.json``: sampler settings, diagnostics and wall times.
+
+Examples
+--------
+>>> sorted(PLANS)
+['band_gap', 'chi_parameter']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from case_studies.data import PROJECT_ROOT
+
+#: Planning settings per study: price per sample, batch budget, target error.
+PLANS: dict[str, dict[str, Any]] = {
+    "band_gap": {"costs": {"mp": 1.0, "oqmd": 1.0, "aflow": 1.0, "real": 100.0},
+                 "budget": 100_000.0, "targets": {"band_gap": 0.50}},
+    "chi_parameter": {"costs": {"cosmo": 1.0, "real": 100.0}, "budget": 50_000.0,
+                      "targets": {"chi": 0.20}},
+}
+
+
+def ppc_table(post: Any, seed: int = 0) -> pd.DataFrame:
+    """Posterior predictive check per curve: interval coverage and mean log residual.
+
+    Examples
+    --------
+    >>> ppc_table(post)  # doctest: +SKIP
+    """
+    rep = post.posterior_predictive(seed=seed)                       # (S, N)
+    obs = post.data.table["error"].to_numpy(float)
+    q = np.quantile(rep, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    frame = pd.DataFrame({"curve_id": np.asarray(post.design.curve_ids)[post.design.curve],
+                          "in50": (obs >= q[1]) & (obs <= q[3]),
+                          "in90": (obs >= q[0]) & (obs <= q[4]),
+                          "log_resid": np.log(obs) - np.log(q[2])})
+    out = frame.groupby("curve_id", sort=False).agg(
+        n=("in50", "size"), cov50=("in50", "mean"), cov90=("in90", "mean"),
+        mean_log_resid=("log_resid", "mean"), max_abs_log_resid=("log_resid",
+                                                                 lambda r: r.abs().max()))
+    total = pd.DataFrame({"n": [len(frame)], "cov50": [frame["in50"].mean()],
+                          "cov90": [frame["in90"].mean()],
+                          "mean_log_resid": [frame["log_resid"].mean()],
+                          "max_abs_log_resid": [frame["log_resid"].abs().max()]},
+                         index=pd.Index(["all"], name="curve_id"))
+    return pd.concat([out, total]).reset_index()
+
+
+def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str, Any]:
+    """The ``sim2real plan`` payload for ``settings`` (default objective and seed)."""
+    from planner.acquisition import make_objective
+    from planner.cli._plan import plan_payload
+    from planner.optim.config import merge_settings
+    from planner.optim.multiround import plan_rounds
+    from planner.optim.problem import operating_point_from_table
+
+    merged = merge_settings({}, budget=settings["budget"], costs=dict(settings["costs"]),
+                            targets=dict(settings["targets"]))
+    problem, given = merged.problem(operating_point_from_table(post.data.table))
+    objective = make_objective(merged.objective, **merged.objective_kwargs())
+    result = plan_rounds(post, problem, objective, rounds=merged.rounds, seed=merged.seed)
+    return plan_payload(result, given, merged, posterior)
+
+
+def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
+    """Fit (or load) the study's posterior and write its ``results/`` folder."""
+    from models.fit import fit_curves
+    from models.posterior import CurvePosterior
+    from models.spec import SamplerConfig
+    from planner.cli._common import atomic_write_text, write_table_atomic
+    from planner.decisions import exchange_table, required_size_table
+
+    folder = PROJECT_ROOT / "case_studies" / study
+    out = folder / "results"
+    posterior = posterior or PROJECT_ROOT / ".cache" / study / "posterior.nc"
+    start = time.perf_counter()
+    refitted = refit or not posterior.is_file()
+    if refitted:
+        post = fit_curves(folder / "curves.csv", None, SamplerConfig())
+        post.to_netcdf(posterior)
+    else:
+        post = CurvePosterior.from_netcdf(posterior)
+    fit_seconds = time.perf_counter() - start
+    settings = PLANS[study]
+    write_table_atomic(post.summary(), out / "parameters.csv")
+    write_table_atomic(ppc_table(post), out / "ppc.csv")
+    write_table_atomic(exchange_table(post), out / "exchange.csv")
+    write_table_atomic(required_size_table(post, settings["targets"]),
+                       out / "required_sizes.csv")
+    start = time.perf_counter()
+    payload = plan_json(post, settings, posterior)
+    payload["provenance"]["posterior"] = str(posterior.relative_to(PROJECT_ROOT)) \
+        if posterior.is_relative_to(PROJECT_ROOT) else str(posterior)
+    atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n", out / "plan.json")
+    attrs = post.idata.posterior.attrs
+    fit_info = {"sampler": post.sampler.to_dict(), "spec": post.spec.to_dict(),
+                "diagnostics": asdict(post.diagnostics),
+                "compile_seconds": attrs.get("sim2real_compile_seconds"),
+                "sampling_seconds": attrs.get("sim2real_sampling_seconds"),
+                "fit_wall_seconds": round(fit_seconds, 1) if refitted else None,
+                "plan_seconds": round(time.perf_counter() - start, 1)}
+    atomic_write_text(json.dumps(fit_info, indent=2, default=float) + "\n", out / "fit.json")
+    return out
+
+
+def main() -> None:
+    """Command line: ``python -m case_studies.run_study STUDY [--posterior P] [--no-refit]``."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("study", choices=sorted(PLANS))
+    p.add_argument("--posterior", type=Path, default=None,
+                   help="posterior path (default .cache/<study>/posterior.nc)")
+    p.add_argument("--no-refit", action="store_true", help="reuse an existing posterior")
+    args = p.parse_args()
+    out = run(args.study, args.posterior, refit=not args.no_refit)
+    print(f"results written to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""The report's content: frozen, JSON-ready records built from a posterior, a plan and the
+decision tables by one pure function, :func:`build_content`.
+
+Nothing here draws or formats: figures (:mod:`planner.report.figures`) and the HTML
+(:mod:`planner.report.render`) are made from a :class:`ReportContent` only, and
+:meth:`ReportContent.to_dict` is report.json (schema ``planner/report/report_schema.json``).
+
+Examples
+--------
+>>> q = Quantiles(q05=1.0, q50=2.0, q95=float("inf"))
+>>> to_jsonable(q)
+{'q05': 1.0, 'q50': 2.0, 'q95': None}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.report.checks import LooSummary, PpcSummary
+from planner.report.studies import StudyPoint
+
+SCHEMA_VERSION = "1.0"
+GRID_POINTS = 60
+MAX_EXTRAPOLATION = 1000.0
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """5/50/95% posterior quantiles (``inf`` allowed: never / nothing transfers)."""
+
+    q05: float
+    q50: float
+    q95: float
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One source of the recommended batch."""
+
+    source: str
+    kind: str
+    count: int
+    unit_cost: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A task's error now and after the batch (``mean``, ``q05``, ``q50``, ``q95``)."""
+
+    task: str
+    metric: str
+    target: float | None
+    current: dict[str, float]
+    after: dict[str, float]
+    p_target: float | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Section 1: what to buy, what it buys and how sure we are."""
+
+    objective: str
+    required_probability: float | None
+    budget: float
+    total_cost: float
+    batch: tuple[BatchLine, ...]
+    tasks: tuple[TaskOutcome, ...]
+    p_all_targets: float | None
+    rounds: tuple[dict[str, int], ...]
+    exchange: ExchangeHeadline | None
+    exchange_sentence: str
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExchangeHeadline:
+    """The exchange rate quoted in the decision summary (marginal, at the current size)."""
+
+    task: str
+    sim_source: str
+    n_sim: float
+    rate: Quantiles
+    price_ratio: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class CurveBand:
+    """Section 2: one measured curve, its replicates and posterior bands on a size grid."""
+
+    curve_id: str
+    task: str
+    sim_source: str
+    axis: str
+    fixed: float
+    metric: str
+    planner_curve: bool
+    measured_max: float
+    planned_size: float | None
+    sizes: tuple[float, ...]
+    errors: tuple[float, ...]
+    grid: tuple[float, ...]
+    mean: tuple[float, ...]
+    q05: tuple[float, ...]
+    q25: tuple[float, ...]
+    q75: tuple[float, ...]
+    q95: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RequiredSize:
+    """Section 3: size on one route to reach the task's target."""
+
+    task: str
+    route: str
+    axis: str
+    target: float
+    current_size: float
+    p_unreachable: float
+    size: Quantiles
+    additional_q50: float
+    note: str
+
+
+@dataclass(frozen=True)
+class ExchangeRate:
+    """Section 4: exchange rates of one database at one size."""
+
+    task: str
+    sim_source: str
+    n_sim: float
+    n_real: float
+    current: bool
+    m_eq: Quantiles
+    average_rate: Quantiles
+    marginal_rate: Quantiles
+    marginal_method: str
+
+
+@dataclass(frozen=True)
+class DiagnosticsContent:
+    """Section 7: MCMC diagnostics, PSIS-LOO, posterior predictive check, comparison."""
+
+    mcmc: dict[str, Any]
+    loo: LooSummary | None
+    ppc: PpcSummary | None
+    comparison: tuple[dict[str, Any], ...] | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """Section 8: the input data."""
+
+    origin: str
+    n_rows: int
+    tasks: tuple[str, ...]
+    metrics: dict[str, str]
+    curves: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Reproducibility:
+    """Section 8: versions, seeds and the command line."""
+
+    command: str
+    created: str
+    versions: dict[str, str]
+    sampler: dict[str, Any]
+    optimizer_seed: int
+    posterior: str
+    posterior_sha256: str
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the report shows, in section order."""
+
+    title: str
+    decision: Decision
+    curves: tuple[CurveBand, ...]
+    required_sizes: tuple[RequiredSize, ...]
+    exchange: tuple[ExchangeRate, ...]
+    frontier: tuple[StudyPoint, ...]
+    frontier_objective: str
+    sensitivity: tuple[StudyPoint, ...]
+    diagnostics: DiagnosticsContent
+    data: DataSummary
+    assumptions: tuple[str, ...]
+    reproducibility: Reproducibility
+    schema_version: str = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Tasks of the report (decision order)."""
+        return tuple(t.task for t in self.decision.tasks)
+
+    @property
+    def red_flags(self) -> tuple[str, ...]:
+        """Every failed check and decision warning (shown at the top of the report)."""
+        return (*self.diagnostics.problems, *self.decision.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """report.json: JSON-ready (non-finite numbers become ``null``)."""
+        out = to_jsonable(self)
+        out["red_flags"] = list(self.red_flags)
+        out["diagnostics"]["ok"] = self.diagnostics.ok
+        return out
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses, mappings, sequences and NumPy scalars -> JSON types (inf/NaN -> None)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(float(obj)) else None
+    return obj
+
+
+def quantiles(row: Mapping[str, Any], prefix: str) -> Quantiles:
+    """:class:`Quantiles` from ``prefix_q05/q50/q95`` entries of a table row."""
+    return Quantiles(*(float(row[f"{prefix}_q{q}"]) for q in ("05", "50", "95")))
+
+
+# ---------------------------------------------------------------- section builders
+def curve_bands(posterior: Any, operating: Any, targets: Mapping[str, float],
+                planned: Mapping[tuple[str, str], float], sizes: pd.DataFrame | None
+                ) -> tuple[CurveBand, ...]:
+    """Posterior mean and 50/90% bands of every curve on a log grid.
+
+    The grid runs from below the smallest measured size to past the largest one and, for
+    the curves the planner uses, on to the planned size and the median size that reaches
+    the target (capped at ``MAX_EXTRAPOLATION`` times the largest measured size).
+    """
+    table, curves = posterior.data.table, posterior.data.curves
+    out = []
+    for k, c in curves.iterrows():
+        rows = table[table["curve"] == k]
+        axis, src, task = str(c["axis"]), str(c["sim_source"]), str(c["task"])
+        x = rows[axis].to_numpy(float)
+        fixed = float(c["fixed_n_real"] if axis == "n_sim" else c["fixed_n_sim"])
+        used = _planner_curve(operating, task, src, axis, fixed)
+        route = "real" if src == "none" else src
+        plan_size = planned.get((task, route)) if used else None
+        hi = x.max() * 3.0
+        if used:
+            hi = max(hi, 1.5 * (plan_size or 0.0), _target_size(sizes, task, route))
+        hi = min(hi, x.max() * MAX_EXTRAPOLATION)
+        grid = np.geomspace(max(x.min() / 2.0, 1.0), hi, GRID_POINTS)
+        draws = posterior.curve_parameters(int(k)).error(grid)            # (S, G)
+        q = np.quantile(draws, [0.05, 0.25, 0.75, 0.95], axis=0)
+        out.append(CurveBand(
+            curve_id=str(c["curve_id"]), task=task, sim_source=src, axis=axis, fixed=fixed,
+            metric=str(c["metric"]), planner_curve=used, measured_max=float(x.max()),
+            planned_size=None if plan_size is None else float(plan_size),
+            sizes=_tup(x), errors=_tup(rows["error"]), grid=_tup(grid),
+            mean=_tup(draws.mean(0)), q05=_tup(q[0]), q25=_tup(q[1]), q75=_tup(q[2]),
+            q95=_tup(q[3])))
+    return tuple(out)
+
+
+def _planner_curve(operating: Any, task: str, src: str, axis: str, fixed: float) -> bool:
+    if src == "none":
+        return True
+    return axis == "n_sim" and operating.curve_n_real.get((task, src)) == fixed
+
+
+def _target_size(sizes: pd.DataFrame | None, task: str, route: str) -> float:
+    if sizes is None or sizes.empty:
+        return 0.0
+    hit = sizes[(sizes["task"] == task) & (sizes["route"] == route)]
+    if hit.empty or not np.isfinite(hit["size_q50"].iloc[0]):
+        return 0.0
+    return float(hit["size_q50"].iloc[0]) * 1.2
+
+
+def required_rows(sizes: pd.DataFrame | None) -> tuple[RequiredSize, ...]:
+    """Section 3 rows from :func:`planner.decisions.required_size_table`."""
+    if sizes is None:
+        return ()
+    return tuple(RequiredSize(
+        task=str(r["task"]), route=str(r["route"]), axis=str(r["axis"]),
+        target=float(r["target"]), current_size=float(r["current_size"]),
+        p_unreachable=float(r["p_unreachable"]), size=quantiles(r, "size"),
+        additional_q50=float(r["additional_q50"]), note=str(r["note"]))
+        for _, r in sizes.iterrows())
+
+
+def exchange_rows(rates: pd.DataFrame) -> tuple[ExchangeRate, ...]:
+    """Section 4 rows from :func:`planner.report.studies.exchange_by_size`."""
+    if rates is None or rates.empty:
+        return ()
+    return tuple(ExchangeRate(
+        task=str(r["task"]), sim_source=str(r["sim_source"]), n_sim=float(r["n_sim"]),
+        n_real=float(r["n_real"]), current=bool(r.get("current", False)),
+        m_eq=quantiles(r, "m_eq"), average_rate=quantiles(r, "average_rate"),
+        marginal_rate=quantiles(r, "marginal_rate"),
+        marginal_method=str(r["marginal_method"])) for _, r in rates.iterrows())
+
+
+def data_summary(posterior: Any) -> DataSummary:
+    """Section 8: origin, rows, tasks and per-curve sizes/replicates/error range."""
+    summ = posterior.data.summary()
+    cols = ["curve_id", "task", "sim_source", "axis", "n_sizes", "size_min", "size_max",
+            "replicates", "error_min", "error_max", "metric"]
+    table = posterior.data.table
+    metrics = {str(t): str(m) for t, m in table.groupby("task")["metric"].first().items()}
+    return DataSummary(origin=str(posterior.data.origin), n_rows=len(table),
+                       tasks=tuple(posterior.data.tasks), metrics=metrics,
+                       curves=tuple(to_jsonable(r) for r in summ[cols].to_dict("records")))
+
+
+def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary | None,
+                        comparison: pd.DataFrame | None) -> DiagnosticsContent:
+    """Section 7: every check's numbers and the list of failures."""
+    mcmc = posterior.diagnostics.to_dict()
+    problems = [*mcmc["problems"]]
+    for check in (loo, ppc):
+        if check is not None:
+            problems += check.problems()
+    comp = None
+    if comparison is not None:
+        frame = comparison.reset_index().rename(columns={"index": "model"})
+        comp = tuple(to_jsonable(r) for r in frame.to_dict("records"))
+    return DiagnosticsContent(mcmc=to_jsonable(mcmc), loo=loo, ppc=ppc, comparison=comp,
+                              problems=tuple(problems))
+
+
+def _tup(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.asarray(values, dtype=float).ravel())
+
+
+def _planned_sizes(plan: Mapping[str, Any], problem: Any,
+                   given: Mapping[str, str]) -> dict[tuple[str, str], float]:
+    """(task, route) -> size after the batch, for the planner's curves."""
+    back = {v: k for k, v in given.items()}
+    alloc = {back.get(k, k): v for k, v in plan["allocation"].items()}
+    op = problem.operating
+    out = {(t, "real"): op.n_real[t] + alloc.get("real:" + t, 0) for t in op.n_real}
+    out.update({(t, s): n + alloc.get(s, 0) for (t, s), n in op.n_sim.items()})
+    return out
+
+
+def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
+                  given: Mapping[str, str], *, sizes: pd.DataFrame | None,
+                  rates: pd.DataFrame, frontier: Sequence[StudyPoint],
+                  sensitivity: Sequence[StudyPoint], loo: LooSummary | None,
+                  ppc: PpcSummary | None, reproducibility: Reproducibility,
+                  assumptions: Sequence[str] = (), comparison: pd.DataFrame | None = None,
+                  frontier_objective: str = "expected_error",
+                  warnings: Sequence[str] = (),
+                  title: str = "Sim2Real data-acquisition decision report") -> ReportContent:
+    """Assemble the report content (pure: no I/O, no plotting, no optimization).
+
+    Parameters
+    ----------
+    posterior : CurvePosterior
+        The fitted model (data, curve parameters, diagnostics).
+    plan : mapping
+        plan.json content (:func:`planner.cli._plan.plan_payload`): names as given.
+    problem, given : PlanProblem, dict
+        The planning problem and the internal -> given source-name map.
+    sizes, rates : DataFrame
+        :func:`~planner.decisions.required_size_table` (``None`` without targets) and
+        :func:`~planner.report.studies.exchange_by_size`.
+    frontier, sensitivity : sequence of StudyPoint
+        From :mod:`planner.report.studies`.
+    loo, ppc : LooSummary, PpcSummary or None
+        From :mod:`planner.report.checks`.
+    reproducibility : Reproducibility
+    assumptions : sequence of str
+        Extra assumptions (costs, budget, target choices) listed in section 8.
+    comparison : DataFrame, optional
+        An ``az.compare``-like table of curve forms, shown in section 7 when given.
+    frontier_objective : str
+        Objective the frontier was planned with.
+    warnings : sequence of str
+        Extra decision warnings (e.g. a plan made from another posterior file).
+
+    Examples
+    --------
+    >>> content = build_content(post, plan, problem, given, sizes=None, ...)  # doctest: +SKIP
+    >>> content.to_dict()["decision"]["batch"][0]["count"]  # doctest: +SKIP
+    999999
+    """
+    from planner.report.decision import decision_section, planner_assumptions
+
+    exchange = exchange_rows(rates)
+    planned = _planned_sizes(plan, problem, given)
+    return ReportContent(
+        title=title,
+        decision=decision_section(posterior, plan, problem, given, exchange, sizes,
+                                  extra_warnings=warnings),
+        curves=curve_bands(posterior, problem.operating, problem.targets, planned, sizes),
+        required_sizes=required_rows(sizes), exchange=exchange,
+        frontier=tuple(frontier), frontier_objective=frontier_objective,
+        sensitivity=tuple(sensitivity),
+        diagnostics=diagnostics_content(posterior, loo, ppc, comparison),
+        data=data_summary(posterior),
+        assumptions=(*assumptions, *planner_assumptions(problem)),
+        reproducibility=reproducibility)

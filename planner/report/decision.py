@@ -1,0 +1,182 @@
+"""Section 1 of the report: the decision summary, its warnings and the planner's assumptions.
+
+Pure functions of a plan (plan.json content), its problem and the exchange-rate rows.
+
+Examples
+--------
+>>> verdict(Quantiles(2.0, 5.0, 40.0), 500.0)
+'simulations'
+>>> verdict(Quantiles(2.0, 5.0, 40.0), 10.0)
+'undecided'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.report.content import (
+    BatchLine,
+    Decision,
+    ExchangeHeadline,
+    ExchangeRate,
+    Quantiles,
+    TaskOutcome,
+)
+from planner.report.formatting import fmt_interval, fmt_pct, fmt_rate, fmt_size
+
+VERDICT_TEXT = {
+    "simulations": "simulations are the cheaper way to lower the error at the margin",
+    "experiments": "experiments are the cheaper way to lower the error at the margin",
+    "undecided": "the posterior cannot tell which is cheaper at the margin (the price "
+                 "ratio lies inside the 90% interval)",
+    "no_prices": "no price was given for both kinds of source",
+}
+
+
+def verdict(rate: Quantiles, price_ratio: float | None) -> str:
+    """Which source is cheaper at the margin, given the rate's 90% interval."""
+    if price_ratio is None:
+        return "no_prices"
+    if price_ratio > rate.q95:
+        return "simulations"
+    if price_ratio < rate.q05:
+        return "experiments"
+    return "undecided"
+
+
+def exchange_sentence(h: ExchangeHeadline | None) -> str:
+    """The exchange rate in one sentence.
+
+    Examples
+    --------
+    >>> h = ExchangeHeadline("gap", "mp", 77326.0, Quantiles(0.5, 3.2, 85.0), 500.0,
+    ...                      "simulations")
+    >>> exchange_sentence(h)[:62]
+    'For gap, at the current 77,326 mp simulations, one more experi'
+    """
+    if h is None:
+        return ("No exchange rate: it needs a from-scratch curve and a database curve of "
+                "the same task.")
+    text = (f"For {h.task}, at the current {fmt_size(h.n_sim)} {h.sim_source} simulations, "
+            f"one more experiment is worth about {fmt_rate(h.rate.q50)} {h.sim_source} "
+            f"simulations (90% interval {fmt_interval(h.rate.q05, h.rate.q95, fmt_rate)})")
+    if h.price_ratio is None:
+        return text + "."
+    return (text + f"; at your prices one experiment costs as much as "
+            f"{fmt_rate(h.price_ratio)} simulations, so {VERDICT_TEXT[h.verdict]}.")
+
+
+def headline_rate(exchange: Sequence[ExchangeRate], plan: Mapping[str, Any],
+                  problem: Any, given: Mapping[str, str],
+                  current_error: Mapping[tuple[str, str], float]) -> ExchangeHeadline | None:
+    """The rate to quote: at the current size, for the database the batch buys most of
+    (else the one with the lowest current error)."""
+    rows = [r for r in exchange if r.current]
+    if not rows:
+        return None
+    bought = {k: v for k, v in plan["allocation"].items() if v > 0}
+
+    def key(r: ExchangeRate) -> tuple[float, float]:
+        return (-float(bought.get(given.get(r.sim_source, r.sim_source), 0)),
+                current_error.get((r.task, r.sim_source), np.inf))
+
+    best = min(rows, key=key)
+    names = {s.name: s for s in problem.sources}
+    real, db = names.get("real:" + best.task), names.get(best.sim_source)
+    price = real.cost / db.cost if real is not None and db is not None else None
+    return ExchangeHeadline(task=best.task, sim_source=best.sim_source, n_sim=best.n_sim,
+                            rate=best.marginal_rate, price_ratio=price,
+                            verdict=verdict(best.marginal_rate, price))
+
+
+def decision_warnings(plan: Mapping[str, Any], required: float | None,
+                      sizes: pd.DataFrame | None) -> list[str]:
+    """Plain-language warnings about the recommendation itself."""
+    out = []
+    p_all = plan.get("provenance", {}).get("p_all_targets")
+    need = required if required is not None else 0.5
+    if p_all is not None and p_all < need:
+        out.append(f"The recommended batch meets every target with probability "
+                   f"{fmt_pct(p_all)} only (required {fmt_pct(need)}): the budget is too "
+                   "small for the targets, or the targets are too ambitious.")
+    if plan["total_cost"] <= 0:
+        out.append("The recommendation is to buy nothing: within this budget no batch "
+                   "improves the objective by more than it costs.")
+    if sizes is not None and not sizes.empty:
+        for task, rows in sizes.groupby("task"):
+            if (rows["p_unreachable"] >= 0.5).all():
+                out.append(f"Task {task}: every route's error floor is probably above the "
+                           f"target {rows['target'].iloc[0]:g}; more of the same data "
+                           "cannot reach it (better simulator or model needed).")
+    return out
+
+
+def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
+                     given: Mapping[str, str], exchange: Sequence[ExchangeRate],
+                     sizes: pd.DataFrame | None,
+                     extra_warnings: Sequence[str] = ()) -> Decision:
+    """Section 1 from plan.json content and the problem it was planned on."""
+    back = {v: k for k, v in given.items()}
+    batch = []
+    for name, count in plan["allocation"].items():
+        src = problem.source(back.get(name, name))
+        batch.append(BatchLine(source=name, kind="experiment" if src.is_real else
+                               "simulation", count=int(count), unit_cost=float(src.cost),
+                               cost=float(src.cost * count)))
+    metrics = posterior.data.table.groupby("task")["metric"].first()
+    tasks = tuple(TaskOutcome(
+        task=t, metric=str(metrics.get(t, "error")), target=plan["targets"].get(t),
+        current=dict(plan["current_error"].get(t, {})), after=dict(s),
+        p_target=plan["p_target"].get(t)) for t, s in plan["expected_error"].items())
+    settings = plan.get("provenance", {}).get("settings", {})
+    required = settings.get("probability") if plan["objective"] == \
+        "min_cost_with_probability" else None
+    now = _current_errors(posterior, problem)
+    headline = headline_rate(exchange, plan, problem, given, now)
+    return Decision(
+        objective=str(plan["objective"]), required_probability=required,
+        budget=float(plan["budget"]), total_cost=float(plan["total_cost"]),
+        batch=tuple(batch), tasks=tasks,
+        p_all_targets=plan.get("provenance", {}).get("p_all_targets"),
+        rounds=tuple(dict(r) for r in plan.get("rounds", [])),
+        exchange=headline, exchange_sentence=exchange_sentence(headline),
+        warnings=(*decision_warnings(plan, required, sizes), *extra_warnings))
+
+
+def _current_errors(posterior: Any, problem: Any) -> dict[tuple[str, str], float]:
+    op = problem.operating
+    out = {}
+    for (task, src), n in op.n_sim.items():
+        try:
+            e = posterior.error_draws(task, src, n, op.curve_n_real[(task, src)])
+        except KeyError:
+            continue
+        out[(task, src)] = float(np.mean(e))
+    return out
+
+
+def planner_assumptions(problem: Any) -> list[str]:
+    """The modelling conventions behind every number of the report."""
+    op = problem.operating
+    levels = ", ".join(f"{s} at n_real={fmt_size(m)}" for (_, s), m in
+                       sorted(op.curve_n_real.items()))
+    prices = ", ".join(f"{s.name}: {s.cost:g} per sample" for s in problem.sources)
+    return [
+        f"Prices in budget units: {prices}; total budget {problem.budget:,.0f}.",
+        "A task's error after a batch is, per posterior draw, the lowest error over its "
+        "routes: learning from scratch on its real data and pre-training on each database "
+        "(the team uses its best route).",
+        "The single-axis model moves a database curve along n_sim only; database curves "
+        f"are evaluated at the n_real they were measured at ({levels or 'none'}), so new "
+        "experiments help through the from-scratch route only (a conservative bound).",
+        "Beyond the largest measured size the power law with floor E = C + D n^-alpha is "
+        "extrapolated; extrapolated parts of the curves are dashed.",
+        "Plans are open-loop on the current posterior: after acting, append the new "
+        "measurements (sim2real update), refit and plan again.",
+        "Intervals are equal-tailed posterior intervals (90% unless stated); "
+        "probabilities are posterior probabilities given the model.",
+    ]

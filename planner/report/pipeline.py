@@ -1,0 +1,150 @@
+"""From a posterior and a plan to the report's content: decision tables, what-if studies and
+model checks, with a progress callback (the CLI shows it with rich).
+
+Examples
+--------
+>>> content = report_content(post, plan, problem, given, settings,
+...                          source=Path("posterior.nc"))  # doctest: +SKIP
+>>> write_report(content, "report/")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+
+from models.errors import UnknownCurveError
+from planner.report.checks import loo_summary, observation_labels, ppc_summary
+from planner.report.content import ReportContent, Reproducibility, build_content
+from planner.report.studies import (
+    RATIO_FACTORS,
+    budget_frontier,
+    cost_sensitivity,
+    default_budgets,
+    exchange_by_size,
+)
+
+PACKAGES = ("sim2real-planner", "pymc", "pytensor", "arviz", "nutpie", "botorch", "torch",
+            "numpy", "pandas", "matplotlib", "jinja2")
+Advance = Callable[[str], None]
+
+
+def versions() -> dict[str, str]:
+    """Python and package versions (``not installed`` when absent)."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command that produced the report (program name without its directory).
+
+    Examples
+    --------
+    >>> command_line(["/x/.venv/bin/sim2real", "demo", "--out", "my dir"])
+    "sim2real demo --out 'my dir'"
+    """
+    import shlex
+    from pathlib import Path
+
+    args = list(sys.argv if argv is None else argv)
+    return shlex.join([Path(args[0]).name, *args[1:]]) if args else ""
+
+
+def study_count(n_budgets: int, n_strategies: int, n_ratios: int) -> int:
+    """Progress steps of :func:`report_content` (studies + 3 fixed steps)."""
+    return n_budgets * n_strategies + n_ratios + 3
+
+
+def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
+                   given: Mapping[str, str], settings: Any, *, source: str,
+                   source_sha256: str, budgets: Sequence[float] | None = None,
+                   ratio_factors: Sequence[float] = RATIO_FACTORS,
+                   comparison: pd.DataFrame | None = None, assumptions: Sequence[str] = (),
+                   warnings: Sequence[str] = (), command: str | None = None,
+                   advance: Advance | None = None) -> ReportContent:
+    """Compute every table, study and check of the report and assemble its content.
+
+    Parameters
+    ----------
+    model : CurvePosterior
+        The fitted posterior (any ErrorModel with ``data`` works for the decision parts).
+    plan : mapping
+        plan.json content (names as given).
+    problem, given, settings : PlanProblem, dict, PlanSettings
+        From :meth:`planner.optim.config.PlanSettings.problem`.
+    source, source_sha256 : str
+        The posterior / curve file and its hash (reproducibility).
+    budgets, ratio_factors : sequence of float
+        Frontier budgets (default: the plan's budget x 0.1, 0.3, 1, 3) and price-ratio
+        factors of the sensitivity study.
+    comparison : DataFrame, optional
+        LOO comparison of curve forms (``az.compare`` layout), shown when given.
+    assumptions, warnings : sequence of str
+        Extra assumptions and decision warnings.
+    command : str, optional
+        Command line (default: ``sys.argv``).
+    advance : callable, optional
+        Called with a label before every step (progress bars).
+    """
+    from planner.acquisition import expected_error, make_objective
+    from planner.decisions import required_size_table
+
+    step = advance or (lambda _label: None)
+    objective = make_objective(settings.objective, **settings.objective_kwargs())
+    sizes = required_size_table(model, problem.targets, operating=problem.operating) \
+        if problem.targets else None
+    try:
+        rates = exchange_by_size(model, problem.operating)
+    except UnknownCurveError:
+        rates = pd.DataFrame()
+    frontier_obj = expected_error(weights=dict(settings.weights) or None)
+    frontier = budget_frontier(model, problem, frontier_obj, given,
+                               budgets or default_budgets(problem.budget), advance=step,
+                               seed=settings.seed)
+    sensitivity = cost_sensitivity(model, problem, objective, given, ratio_factors,
+                                   advance=step, seed=settings.seed)
+    step("model checks: PSIS-LOO and posterior predictive")
+    loo, ppc = model_checks(model, settings.seed)
+    sampler = getattr(model, "sampler", None)
+    repro = Reproducibility(
+        command=command if command is not None else command_line(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"), versions=versions(),
+        sampler=sampler.to_dict() if sampler is not None else {},
+        optimizer_seed=int(settings.seed), posterior=source,
+        posterior_sha256=source_sha256)
+    step("assembling the report")
+    return build_content(model, plan, problem, given, sizes=sizes, rates=rates,
+                         frontier=frontier, sensitivity=sensitivity, loo=loo, ppc=ppc,
+                         reproducibility=repro, assumptions=assumptions,
+                         comparison=comparison, frontier_objective=frontier_obj.name,
+                         warnings=warnings, title=_title(model))
+
+
+def model_checks(model: Any, seed: int = 0) -> tuple[Any, Any]:
+    """PSIS-LOO and the posterior predictive check, when the model supports them."""
+    if not hasattr(model, "pointwise_log_likelihood"):
+        return None, None
+    return loo_summary(model, observation_labels(model)), ppc_summary(model, seed=seed)
+
+
+def _title(model: Any) -> str:
+    tasks = ", ".join(getattr(getattr(model, "data", None), "tasks", []) or [])
+    return f"Sim2Real data-acquisition decision: {tasks}" if tasks else \
+        "Sim2Real data-acquisition decision"
+
+
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """JSON-ready settings (as stored in plan.json's provenance)."""
+    return asdict(settings)

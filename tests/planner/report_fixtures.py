@@ -1,0 +1,91 @@
+"""Hand-built posterior and report content for the report tests (not a test module).
+
+The posterior's draws are the known laws of ``tests/conftest.py``'s ``simple_table``:
+scratch ``0.2 + 2 m^-0.5`` and transfer (database ``dft`` at n_real = 20) ``0.1 + n^-0.3``,
+with a small jitter so that intervals have width.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import make_idata
+
+LAWS = {"t|none|n_sim=0": (0.2, 2.0, 0.5), "t|dft|n_real=20": (0.1, 1.0, 0.3)}
+COSTS = {"dft": 1.0, "real": 20.0}
+TARGET = 0.15
+BUDGET = 20000.0
+
+
+def simple_table() -> pd.DataFrame:
+    """Same rows as the ``simple_table`` fixture of ``tests/conftest.py``."""
+    rows = []
+    for m in (10, 20, 40, 80):
+        for s in (0, 1):
+            rows.append(("t", "none", 0, m, s, 0.2 + 2.0 * m ** -0.5, "MAE"))
+    for n in (100, 1000, 10000):
+        for s in (0, 1):
+            rows.append(("t", "dft", n, 20, s, 0.1 + 1.0 * n ** -0.3, "MAE"))
+    return pd.DataFrame(rows, columns=["task", "sim_source", "n_sim", "n_real", "seed",
+                                       "error", "metric"])
+
+
+def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:
+    """A CurvePosterior of :func:`simple_table` whose draws follow :data:`LAWS`."""
+    from models.contract import load_curves
+    from models.design import make_design
+    from models.diagnostics import compute_diagnostics
+    from models.posterior import CurvePosterior
+    from models.spec import ModelSpec, SamplerConfig
+
+    data = load_curves(simple_table())
+    design = make_design(data)
+    log_c, log_a, alpha = [], [], []
+    for k, cid in enumerate(design.curve_ids):
+        c, d, a = LAWS[cid]
+        log_c.append(np.log(c / design.scale[k]))
+        log_a.append(np.log(d / design.scale[k]) - a * np.log(design.x_ref[k]))
+        alpha.append(a)
+    idata = make_idata(design.curve_ids, {"log_c": np.array(log_c), "log_a": np.array(log_a),
+                                          "alpha": np.array(alpha),
+                                          "sigma": np.full(len(alpha), 0.05)},
+                       jitter=jitter, draws=draws)
+    return CurvePosterior(idata=idata, data=data, spec=ModelSpec(),
+                          sampler=SamplerConfig(draws=draws, chains=2),
+                          diagnostics=compute_diagnostics(idata))
+
+
+def report_inputs(post: Any, path: Path, budget: float = BUDGET,
+                  target: float | None = TARGET) -> dict[str, Any]:
+    """Settings, problem, plan payload (names as given) for ``post`` saved at ``path``."""
+    from planner.acquisition import make_objective
+    from planner.cli._plan import file_sha256, plan_payload
+    from planner.optim.config import merge_settings
+    from planner.optim.multiround import plan_rounds
+    from planner.optim.problem import operating_point_from_table
+
+    settings = merge_settings({}, budget=budget, costs=dict(COSTS),
+                              targets={"t": target} if target is not None else {}, seed=0)
+    problem, given = settings.problem(operating_point_from_table(post.data.table))
+    obj = make_objective(settings.objective, **settings.objective_kwargs())
+    result = plan_rounds(post, problem, obj, rounds=1, seed=0, num_restarts=2,
+                         raw_samples=32)
+    payload = plan_payload(result, given, settings, path)
+    return {"settings": settings, "problem": problem, "given": given, "plan": payload,
+            "sha": file_sha256(path)}
+
+
+def build(post: Any, path: Path, **kwargs: Any) -> Any:
+    """Report content of ``post`` with a small frontier and sensitivity study."""
+    from planner.report.pipeline import report_content
+
+    inp = report_inputs(post, path)
+    return report_content(post, inp["plan"], inp["problem"], inp["given"], inp["settings"],
+                          source=str(path), source_sha256=inp["sha"],
+                          budgets=kwargs.pop("budgets", [2000.0, BUDGET]),
+                          ratio_factors=kwargs.pop("ratio_factors", (0.1, 1.0, 10.0)),
+                          command="sim2real report post.nc --out r", **kwargs)

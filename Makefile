@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/sim2real demo --out $(DEMO_OUT)
 
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q -n 2
 
 test-slow: $(STAMP)

@@ -15,10 +15,15 @@ coverage, CRPS of log error, MALE ratio to least squares), the pooled rows, the 
 (hierarchical MALE >= 30% below least squares; 90% coverage in 85-95%) and the fits whose
 MCMC diagnostics failed.
 
+``--calibration N`` instead fits N well-specified datasets (6 curves drawn from a population
+of power laws with floors) with the hierarchical model and reports how often the 90%
+intervals cover the true expected error E(x) and the held-out replicates.
+
 Usage::
 
     .venv/bin/python benchmarks/extrapolation.py                       # ~10-15 min, 2 cores
     .venv/bin/python benchmarks/extrapolation.py --datasets synthetic --draws 200
+    .venv/bin/python benchmarks/extrapolation.py --calibration 8 --tune 700
 """
 
 from __future__ import annotations
@@ -78,6 +83,57 @@ def ill_behaved(kind: str, seed: int = 2026, seeds: int = 3) -> pd.DataFrame:
     return _table(kind, errors, seeds)
 
 
+def population(seed: int, k: int = 6, seeds: int = 3) -> tuple[pd.DataFrame, dict[str, tuple[
+        float, float, float]]]:
+    """K well-specified curves (power laws with floors from a population) and their laws."""
+    rng = np.random.default_rng(seed)
+    x, errors, laws = SIZES.astype(float), {}, {}
+    for i in range(k):
+        c, d, alpha = 0.3 * np.exp(rng.normal(0, 0.2)), 3.0, 0.4 * np.exp(rng.normal(0, 0.2))
+        laws[f"population|sim|n_real={10 * (i + 1)}"] = (c, d, alpha)
+        errors[10 * (i + 1)] = _law(x, c, d, alpha) * np.exp(rng.normal(0, 0.05, (seeds,
+                                                                                  len(x))))
+    return _table("population", errors, seeds), laws
+
+
+def calibration(n_sets: int, fraction: float, draws: int, tune: int, chains: int) -> None:
+    """Coverage of the true E(x) and of replicates on well-specified populations."""
+    from models.backtest import posterior_forecast, split_curves
+    from models.fit import fit_curves
+    from models.scoring import interval_hits
+    from models.spec import SamplerConfig
+
+    print(f"\nCalibration on well-specified curves: {n_sets} datasets x 6 curves x 3 seeds, "
+          f"hierarchical, train on sizes <= {fraction:g} x largest, held-out sizes scored")
+    rows = []
+    for seed in range(11, 11 + n_sets):
+        table, laws = population(seed)
+        split = split_curves(table, train_fraction=fraction)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            post = fit_curves(split.train, sampler=SamplerConfig(
+                draws=draws, tune=tune, chains=chains, seed=seed))
+        hit_e: list[bool] = []
+        hit_y: list[bool] = []
+        for cid in split.scored_ids:
+            held = split.held_out[split.held_out["curve_id"] == cid]
+            sizes = np.unique(held["size"].to_numpy())
+            f = posterior_forecast(post, cid, sizes, np.random.default_rng(seed))
+            expected = np.log(post.curve_parameters(cid).error(sizes))
+            for q, size in enumerate(sizes):
+                hit_e.append(interval_hits(expected[:, q], np.log(_law(size, *laws[cid])),
+                                           0.9)[0])
+                obs = held.loc[held["size"] == size, "error"].to_numpy()
+                hit_y.extend(interval_hits(f.log_draws[:, q], np.log(obs), 0.9))  # type: ignore[index]
+        d = post.diagnostics
+        rows.append({"seed": seed, "cov90_true_E": np.mean(hit_e), "cov90_replicates":
+                     np.mean(hit_y), "divergences": d.divergences, "max_rhat": d.max_rhat})
+    frame = pd.DataFrame(rows)
+    print(frame.to_string(index=False, float_format="{:.3f}".format))
+    print(f"mean: cov90 of the true E(x) {frame['cov90_true_E'].mean():.3f}, cov90 of "
+          f"replicates {frame['cov90_replicates'].mean():.3f} (target 0.85-0.95)")
+
+
 def datasets() -> dict[str, Callable[[], object]]:
     """Name -> loader of each benchmark dataset (a path or a DataFrame)."""
     from models.examples import example_path
@@ -93,20 +149,24 @@ def datasets() -> dict[str, Callable[[], object]]:
 
 
 def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
-        seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+        seed: int, methods: list[str]
+        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Backtest every dataset; return its points, curves, fits and sentences."""
     from models.backtest import run_backtest
     from models.spec import SamplerConfig
 
     sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
     loaders = datasets()
-    points, curves, fits, sentences = [], [], [], []
+    points: list[pd.DataFrame] = []
+    curves: list[pd.DataFrame] = []
+    fits: list[pd.DataFrame] = []
+    sentences: list[str] = []
     for name in names:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = run_backtest(loaders[name](), train_fraction=fraction,  # type: ignore[arg-type]
-                                  sampler=sampler)
+                                  methods=methods, sampler=sampler)
         for frame, out in ((result.points, points), (result.curves, curves),
                            (result.fits, fits)):
             out.append(frame.assign(dataset=name))
@@ -158,14 +218,24 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--methods", default="hierarchical,per_curve,least_squares")
+    parser.add_argument("--calibration", type=int, default=0, metavar="N",
+                        help="only run N well-specified population datasets and report the "
+                             "coverage of the true E(x) and of replicates")
     args = parser.parse_args()
+    if args.calibration:
+        start = time.perf_counter()
+        calibration(args.calibration, args.train_fraction, args.draws, args.tune, args.chains)
+        print(f"total wall time: {time.perf_counter() - start:.0f} s")
+        return
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}; NUTS (nutpie) {args.chains} chains x {args.draws} "
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,
-                                  args.chains, args.seed)
+                                  args.chains, args.seed, methods)
     table = summary_table(points)
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:.3f}".format):
@@ -176,7 +246,7 @@ def main() -> None:
         print(f"\nskipped curves (< 3 training sizes): {len(skipped)} of {len(curves)}")
         for row in skipped.itertuples():
             print(f"  {row.dataset}: {row.curve_id}: {row.reason}")
-        bad = fits[~fits["ok"].astype(bool)]
+        bad = fits[~fits["ok"].astype(bool)] if len(fits) else fits
         print(f"\nfits with failed MCMC diagnostics: {len(bad)} of {len(fits)}")
         for row in bad.itertuples():
             print(f"  {row.dataset} {row.method} {row.curves}: {row.problems}")

@@ -7,10 +7,17 @@ sizes from the true curves, refits and re-plans, for at most ``--rounds`` rounds
 once the true errors meet every target. Cost is reported relative to an oracle that knows
 the true curves (exact minimum-cost allocation by enumerating each task's route).
 
-Posterior used here (documented approximation, benchmark only): a Laplace posterior of the
-same power-law model per curve - the least-squares fit of ``log E = log(c + d x^-alpha)`` to
-every (seed) measurement and draws from N(estimate, covariance) - not MCMC, because refitting
-PyMC in every world and round does not fit on a shared 2-core machine.
+Strategies: ``bayesian`` = the sequential policy (:func:`planner.optim.sequential.
+plan_next_round`: early rounds buy each task's share of the reachable probability, the last
+round the joint ``--probability``); ``bayesian_oneshot`` = the previous policy (every round
+asks for the joint ``--probability``); ``plug_in`` = the same optimizer on least-squares
+point estimates; ``greedy_mean`` and the three money splits (see ``choose``).
+
+Posterior (benchmark only, ``--posterior``): ``is`` (default) = per-curve importance
+sampling with the PyMC model's likelihood and the marginal of its priors
+(``regret_posterior.py``); ``laplace`` = the previous least-squares Laplace stand-in;
+``mcmc`` = :func:`models.fit.fit_curves` (hierarchical, NUTS; too slow for 200 worlds on
+the shared 2-core machine, used on a few worlds to check conclusions).
 
 Run: ``python benchmarks/planner_regret.py --worlds 200 --rounds 3`` and
 ``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws).
@@ -24,10 +31,12 @@ import platform
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from regret_posterior import is_posterior
 from scipy.optimize import curve_fit
 
 from planner.acquisition import expected_error, min_cost_with_probability
@@ -38,12 +47,12 @@ from planner.optim.pointmodel import CurveDraws, PowerLawDraws
 from planner.optim.problem import PlanProblem, Source, operating_point_from_table
 from planner.optim.repair import repair
 from planner.optim.sequential import plan_next_round
-from regret_posterior import is_posterior
 
 M0, N0, SEEDS, NOISE = 50.0, 1000.0, 3, 0.05
 EARLY_M = (10.0, 20.0, 30.0, 50.0)
 EARLY_N = (100.0, 200.0, 500.0, 1000.0)
 PROBABILITY = 0.9  # required P(all targets) per round (--probability)
+SCHEDULE = "ratio"  # sequential policy's probability schedule (--schedule)
 POSTERIOR = "is"  # "is" (importance sampling, default) or "laplace" (--posterior)
 BUDGET_X = 2.0  # per-round budget cap, in oracle costs (--budget-x)
 
@@ -186,10 +195,17 @@ def _truncated_draws(p: np.ndarray, cov: np.ndarray, draws: int, rng: np.random.
     return z
 
 
-def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> PowerLawDraws:
+def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> Any:
     """The benchmark's posterior stand-in (``--posterior``)."""
     if POSTERIOR == "laplace":
         return laplace_posterior(table, draws, rng)
+    if POSTERIOR == "mcmc":
+        from models.fit import fit_curves
+        from models.spec import SamplerConfig
+
+        seed = int(rng.integers(2**31))
+        return fit_curves(table, None, SamplerConfig(draws=max(draws // 2, 50), tune=500,
+                                                     chains=2, seed=seed))
     return is_posterior(table, draws, rng, M0)
 
 
@@ -218,8 +234,8 @@ def choose(strategy: str, table: pd.DataFrame, problem: PlanProblem,
     names = problem.names
     if strategy == "bayesian":
         post = posterior(table, draws, rng)
-        res = plan_next_round(post, problem, PROBABILITY, remaining, num_restarts=3,
-                              raw_samples=64, maxiter=60)
+        res = plan_next_round(post, problem, PROBABILITY, remaining, schedule=SCHEDULE,
+                              num_restarts=3, raw_samples=64, maxiter=60)
     elif strategy == "bayesian_oneshot":
         post = posterior(table, draws, rng)
         res = plan_batch(post, problem, obj, num_restarts=3, raw_samples=64, maxiter=60)
@@ -239,14 +255,14 @@ def choose(strategy: str, table: pd.DataFrame, problem: PlanProblem,
 
 
 def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
-              draws: int) -> tuple[float, bool, int, float]:
-    """Total cost, whether the targets were met within ``rounds`` rounds, rounds used and
-    the share of the round cap spent in round one."""
+              draws: int) -> tuple[float, bool, list[float]]:
+    """Total cost, whether the targets were met within ``rounds`` rounds, and the share of
+    the round cap spent in each round played."""
     rng = np.random.default_rng(seed)
     table = early_table(w, rng)
     n = dict.fromkeys(w.dbs, N0)
     m = dict.fromkeys(w.tasks, M0)
-    spent, first = 0.0, 0.0
+    spent, shares = 0.0, []
     sources = tuple(Source(s, 1.0) for s in w.dbs) + tuple(
         Source("real:" + t, w.ratio) for t in w.tasks)
     for r in range(rounds):
@@ -254,7 +270,7 @@ def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
                               targets=w.targets)
         x = choose(strategy, table, problem, rng, draws, rounds - r)
         spent += float(x @ problem.costs)
-        first = first or spent / budget
+        shares.append(float(x @ problem.costs) / budget)
         new = []
         for name, k in zip(problem.names, x, strict=True):
             if k <= 0:
@@ -271,8 +287,8 @@ def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
             table = pd.concat([table, pd.DataFrame(new, columns=table.columns)],
                               ignore_index=True)
         if all(w.task_error(t, m[t], n) <= w.targets[t] + 1e-12 for t in w.tasks):
-            return spent, True, r + 1, first
-    return spent, False, rounds, first
+            return spent, True, shares
+    return spent, False, shares
 
 
 def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[float, float,
@@ -285,25 +301,28 @@ def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[flo
                                                                              0.975))
 
 
-STRATEGIES = ("bayesian", "bayesian_oneshot", "plug_in", "greedy_mean", "uniform_by_cost", "all_simulation",
-              "all_experiment")
+STRATEGIES = ("bayesian", "bayesian_oneshot", "plug_in", "greedy_mean", "uniform_by_cost",
+              "all_simulation", "all_experiment")
 
 
 def benchmark(n_worlds: int, rounds: int, draws: int, seed: int,
-              strategies: tuple[str, ...] = STRATEGIES) -> pd.DataFrame:
+              strategies: tuple[str, ...] = STRATEGIES, first: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     t0 = time.perf_counter()
     for k in range(n_worlds):
         w = make_world(rng, k)
+        if k < first:
+            continue
         oracle = oracle_cost(w)
         floor_above = any(w.truth[(t, s)][0] >= w.targets[t] for (t, s) in w.truth
                           if s != "none")
         for strat in strategies:
-            cost, ok, used, first = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
+            cost, ok, shares = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
                                  draws)
             rows.append({"world": k, "strategy": strat, "cost": cost, "met": ok,
-                         "rounds_used": used, "round1_cap_share": first,
+                         "rounds_used": len(shares), "round1_cap_share": shares[0],
+                         "cap_shares": " ".join(f"{v:.3f}" for v in shares),
                          "ratio": cost / oracle, "oracle": oracle, "ratio_cost": w.ratio,
                          "n_tasks": len(w.tasks), "n_dbs": len(w.dbs),
                          "floor_above_target": floor_above})
@@ -336,21 +355,27 @@ def report(df: pd.DataFrame) -> None:
         mean_rounds=("rounds_used", "mean"))
     print("share of worlds spending >= 98% of the cap in round 1; mean rounds used:")
     print(spent.round(3).to_string())
+    met = df.pivot_table(index="strategy", columns="floor_above_target", values="met",
+                         sort=False)
+    print("share of worlds meeting the targets, by 'some transfer floor above its target':")
+    print(met.round(3).to_string())
 
 
 def timing(draws: int = 4000, repeats: int = 3) -> None:
     """Plan for 10 sources x ``draws`` draws (5 databases, 5 tasks)."""
     rng = np.random.default_rng(0)
     curves = {}
+
+    def jitter(c: float, d: float, a: float, n_real: float | None = None) -> CurveDraws:
+        c_, d_, a_ = (v * np.exp(0.1 * rng.standard_normal(draws)) for v in (c, d, a))
+        return CurveDraws(c_, d_, a_, n_real)
+
     for i in range(5):
         t = f"t{i}"
-        curves[(t, "none")] = CurveDraws(*(v * np.exp(0.1 * rng.standard_normal(draws))
-                                           for v in (0.05, 2.0, 0.5)))
+        curves[(t, "none")] = jitter(0.05, 2.0, 0.5)
         for j in range(5):
             if j <= 1 or i == 0:
-                curves[(t, f"db{j}")] = CurveDraws(
-                    *(v * np.exp(0.1 * rng.standard_normal(draws)) for v in (0.08, 3.0, 0.4)),
-                    n_real=50.0)
+                curves[(t, f"db{j}")] = jitter(0.08, 3.0, 0.4, 50.0)
     model = PowerLawDraws(curves)
     table = pd.DataFrame([(t, s, 0 if s == "none" else 1000, 50, 0, 1.0, "MAE")
                           for (t, s) in curves],
@@ -370,7 +395,7 @@ def timing(draws: int = 4000, repeats: int = 3) -> None:
               f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
@@ -378,17 +403,31 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timing", action="store_true", help="only the timing check")
     parser.add_argument("--csv", default=None, help="write per-world results here")
+    parser.add_argument("--merge", nargs="+", default=None,
+                        help="only report on these per-world CSVs (e.g. shards)")
     parser.add_argument("--probability", type=float, default=PROBABILITY)
     parser.add_argument("--budget-x", type=float, default=BUDGET_X)
-    parser.add_argument("--posterior", choices=("is", "laplace"), default=POSTERIOR)
+    parser.add_argument("--schedule", choices=("ratio", "geometric"), default=SCHEDULE)
+    parser.add_argument("--posterior", choices=("is", "laplace", "mcmc"), default=POSTERIOR,
+                        help="is: importance sampling (default); laplace: the previous "
+                             "stand-in; mcmc: models.fit.fit_curves (2 chains, slow)")
+    parser.add_argument("--first-world", type=int, default=0,
+                        help="skip the worlds before this one (same world sequence)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES),
                         help="comma-separated subset (bayesian first)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.merge:
+        report(pd.concat([pd.read_csv(f) for f in args.merge], ignore_index=True))
+        return
     globals().update(PROBABILITY=args.probability, BUDGET_X=args.budget_x,
-                     POSTERIOR=args.posterior)
-    print(f"required probability {args.probability}, round budget cap {args.budget_x} x "
-          f"oracle cost, {args.rounds} rounds, {args.draws} posterior draws "
-          f"({args.posterior})")
+                     POSTERIOR=args.posterior, SCHEDULE=args.schedule)
+    print(f"required probability {args.probability} ({args.schedule} schedule), round "
+          f"budget cap {args.budget_x} x oracle cost, {args.rounds} rounds, {args.draws} "
+          f"posterior draws ({args.posterior})")
     torch.set_num_threads(1)
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"torch threads 1, python {platform.python_version()}")
@@ -397,7 +436,7 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     df = benchmark(args.worlds, args.rounds, args.draws, args.seed,
-                   tuple(args.strategies.split(",")))
+                   tuple(args.strategies.split(",")), args.first_world)
     report(df)
     print(f"total {time.perf_counter() - t0:.0f} s")
     if args.csv:

@@ -89,7 +89,8 @@ def main() -> None:
     with dask_client(args.workers) as client:
         measure = SweepMeasurer(cfg, study, args.work_dir, client, spec.seeds)
         room = min(len(tr) for tr, _ in measure.splits.values())
-        spec = dataclasses.replace(spec, max_n_real=room)
+        pools = {src: min(len(measure.pools[src, s]) for s in spec.seeds) for src in sources}
+        spec = dataclasses.replace(spec, max_n_real=room, source_caps=pools)
         result = run_retrospective(spec, measure, log=lambda m: print(
             f"[{time.perf_counter() - start:6.0f}s] {m}", flush=True))
     out = Path(args.out) if args.out else Path(args.work_dir) / "results"

@@ -26,26 +26,29 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from case_studies.retro_measure import Measure, SweepMeasurer, synthetic_measure
 from case_studies.retro_scoring import (
-    coverage_table,
     cost_to_target,
+    coverage_table,
     interval_row,
     realized_task_error,
     replicate_draws,
 )
-from case_studies.store import RunKey, RunStore, atomic_write_bytes
-from models.errors import InputDataError, SpecError
+from case_studies.store import RunKey, atomic_write_bytes
+from models.errors import SpecError
 from planner.optim.problem import OperatingPoint, PlanProblem, Source
 
-Measure = Callable[[Sequence[RunKey]], Mapping[RunKey, float]]
+__all__ = ["Measure", "RetroResult", "RetroSpec", "SweepMeasurer", "batch_keys",
+           "build_problem", "initial_keys", "run_retrospective", "runs_table",
+           "synthetic_measure"]
+
 Fit = Callable[[pd.DataFrame], Any]
 
 
@@ -77,6 +80,8 @@ class RetroSpec:
     max_n_sim, max_n_real : int, optional
         Caps on a database's total ``n_sim`` and the task's ``n_real`` (pool sizes or
         compute limits); the planner's per-source ``max`` is the room left.
+    source_caps : mapping of str to int
+        Per-database caps that override ``max_n_sim`` when lower (e.g. a small pool).
     sim_granularity, real_granularity : int
         Simulations / experiments are bought in multiples of these.
     strategies : tuple of str
@@ -104,6 +109,7 @@ class RetroSpec:
     curve_n_real: int = 200
     max_n_sim: int = 30_000
     max_n_real: int | None = None
+    source_caps: Mapping[str, int] = field(default_factory=dict)
     sim_granularity: int = 1000
     real_granularity: int = 10
     strategies: tuple[str, ...] = ("bayesian", "uniform_by_cost", "all_experiment")
@@ -138,7 +144,14 @@ class RetroSpec:
 
 
 def initial_keys(spec: RetroSpec) -> list[RunKey]:
-    """Runs of the initial design: scratch curve plus one transfer curve per database."""
+    """Runs of the initial design: scratch curve plus one transfer curve per database.
+
+    Examples
+    --------
+    >>> spec = RetroSpec(task="t", sources=("mp",), budget=1e4, target=0.6, seeds=(0,))
+    >>> len(initial_keys(spec))
+    6
+    """
     keys = [RunKey("none", 0, m, s) for s in spec.seeds for m in spec.scratch_n_real]
     keys += [RunKey(src, n, spec.curve_n_real, s) for src in spec.sources
              for s in spec.seeds for n in spec.init_n_sim]
@@ -146,7 +159,14 @@ def initial_keys(spec: RetroSpec) -> list[RunKey]:
 
 
 def runs_table(spec: RetroSpec, errors: Mapping[RunKey, float]) -> pd.DataFrame:
-    """Measured runs as a learning-curve contract table."""
+    """Measured runs as a learning-curve contract table.
+
+    Examples
+    --------
+    >>> spec = RetroSpec(task="t", sources=("mp",), budget=1e4, target=0.6)
+    >>> runs_table(spec, {RunKey("none", 0, 50, 0): 0.9})["error"].tolist()
+    [0.9]
+    """
     rows = [{"task": spec.task, "sim_source": k.sim_source, "n_sim": k.n_sim,
              "n_real": k.n_real, "seed": k.seed, "error": float(v), "metric": spec.metric}
             for k, v in errors.items()]
@@ -155,14 +175,26 @@ def runs_table(spec: RetroSpec, errors: Mapping[RunKey, float]) -> pd.DataFrame:
 
 
 def build_problem(spec: RetroSpec, table: pd.DataFrame) -> PlanProblem:
-    """The round's planning problem at the operating point of ``table``."""
+    """The round's planning problem at the operating point of ``table``.
+
+    One source per database (``max`` = room left below ``max_n_sim``; dropped when
+    full) and ``real:<task>`` for experiments, with the spec's prices and granularity.
+
+    Examples
+    --------
+    >>> spec = RetroSpec(task="t", sources=("mp",), budget=1e4, target=0.6)
+    >>> table = runs_table(spec, {k: 0.8 for k in initial_keys(spec)})
+    >>> build_problem(spec, table).source("mp").max
+    29000
+    """
     from planner.optim.problem import operating_point_from_table
 
     op = operating_point_from_table(table)
     g = spec.sim_granularity
     sources = []
     for src in spec.sources:
-        room = math.floor((spec.max_n_sim - op.n_sim[(spec.task, src)]) / g) * g
+        cap = min(spec.max_n_sim, spec.source_caps.get(src, spec.max_n_sim))
+        room = math.floor((cap - op.n_sim[(spec.task, src)]) / g) * g
         if room >= g:
             sources.append(Source(src, spec.sim_cost, max=int(room), granularity=g))
     real_max = None
@@ -175,7 +207,15 @@ def build_problem(spec: RetroSpec, table: pd.DataFrame) -> PlanProblem:
 
 def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int]
                ) -> list[RunKey]:
-    """Runs that realize a batch along the planner's routes (one per seed)."""
+    """Runs that realize a batch along the planner's routes (one per seed).
+
+    Examples
+    --------
+    >>> spec = RetroSpec(task="t", sources=("mp",), budget=1e4, target=0.6, seeds=(0,))
+    >>> op = OperatingPoint({("t", "mp"): 1000}, {("t", "mp"): 200}, {"t": 200})
+    >>> [k.name for k in batch_keys(spec, op, {"mp": 4000, "real:t": 0})]
+    ['mp__nsim5000__nreal200__seed0']
+    """
     keys: list[RunKey] = []
     for name, k in allocation.items():
         if k <= 0:
@@ -346,95 +386,3 @@ def run_retrospective(spec: RetroSpec, measure: Measure, fit: Fit | None = None,
     predictions = pd.DataFrame(preds, columns=columns)
     return RetroResult(predictions, pd.DataFrame(rounds), initial, spec,
                        {"total": time.perf_counter() - t0})
-
-
-class SweepMeasurer:
-    """Measure runs with the sweep runner: leakage-safe, nested pools, cached on disk.
-
-    Uses the per-seed real split and computational pool order of the sweep
-    (:func:`case_studies.data.real_split`, :func:`case_studies.data.sim_pool`), so a run
-    at ``n`` samples uses the first ``n`` rows of the pool and its error equals the
-    sweep's at the same point. Finished runs and pre-trained weights live in a
-    :class:`~case_studies.store.RunStore`; runs already stored are never recomputed.
-
-    Parameters
-    ----------
-    cfg : SweepConfig
-        The study's sweep config (its ``[mlp]``, split and data settings).
-    study : Study
-        Loaded data (:func:`case_studies.data.load_study`).
-    work_dir : path
-        Folder of the run store.
-    client : distributed.Client
-        Where runs execute (see :func:`case_studies.runner.dask_client`).
-    seeds : sequence of int
-        Seeds whose splits and pools are prepared.
-    """
-
-    def __init__(self, cfg: Any, study: Any, work_dir: str | Path, client: Any,
-                 seeds: Sequence[int], show_progress: bool = False) -> None:
-        from case_studies.data import real_split, sim_pool
-        from case_studies.runner import check_settings
-
-        self.cfg, self.study, self.client = cfg, study, client
-        self.show_progress = show_progress
-        self.splits = {s: real_split(study.real.ids, s, cfg.test_fraction) for s in seeds}
-        self.pools = {(src, s): sim_pool(d.ids, set(study.real.ids[self.splits[s][1]]), s,
-                                         src)
-                      for src, d in study.sims.items() for s in seeds}
-        self.store = RunStore(work_dir)
-        check_settings(cfg, self.store)
-        self.computed: list[RunKey] = []
-
-    def _check(self, key: RunKey) -> None:
-        if key.seed not in self.splits:
-            raise InputDataError(f"run {key.name}: seed {key.seed} was not prepared.")
-        room = len(self.splits[key.seed][0])
-        if key.n_real > room:
-            raise InputDataError(f"run {key.name}: n_real {key.n_real} exceeds the "
-                                 f"{room} real training rows of seed {key.seed}. Fix: "
-                                 "lower max_n_real.")
-        if key.n_sim > 0 and key.n_sim > len(self.pools[key.sim_source, key.seed]):
-            raise InputDataError(f"run {key.name}: n_sim exceeds the leakage-free pool "
-                                 f"of '{key.sim_source}'. Fix: lower max_n_sim.")
-
-    def __call__(self, keys: Sequence[RunKey]) -> dict[RunKey, float]:
-        """Realized errors of ``keys`` (computing only the runs not stored yet)."""
-        from case_studies.runner import Plan, execute
-
-        for key in keys:
-            self._check(key)
-        finished = self.store.finished()
-        todo = sorted({k for k in keys if k not in finished})
-        if todo:
-            plan = Plan(todo, self.splits, self.pools)
-            self.computed += execute(self.client, self.cfg, self.study, plan, todo,
-                                     self.store, self.show_progress)
-            finished = self.store.finished()
-        return {k: float(finished[k]["error"]) for k in keys}
-
-
-def synthetic_measure(laws: Mapping[str, tuple[float, float, float]], noise: float = 0.03,
-                      seed: int = 0) -> Measure:
-    """A stand-in ``measure`` from known laws ``source -> (C, D, alpha)`` (for tests).
-
-    The scratch law (``"none"``) is in ``n_real``, database laws in ``n_sim``; every run
-    gets log-normal noise seeded by its key, so repeated calls agree.
-
-    Examples
-    --------
-    >>> m = synthetic_measure({"none": (0.3, 2.0, 0.5)}, noise=0.0)
-    >>> round(m([RunKey("none", 0, 100, 0)])[RunKey("none", 0, 100, 0)], 3)
-    0.5
-    """
-    import zlib
-
-    def measure(keys: Sequence[RunKey]) -> dict[RunKey, float]:
-        out = {}
-        for k in keys:
-            c, d, a = laws[k.sim_source]
-            x = k.n_real if k.sim_source == "none" else k.n_sim
-            rng = np.random.default_rng([seed, zlib.crc32(k.name.encode())])
-            out[k] = (c + d * x ** -a) * float(np.exp(noise * rng.standard_normal()))
-        return out
-    return measure

@@ -167,37 +167,41 @@ def split_curves(data: CurveData | pd.DataFrame | str | Path, *,
     """
     rule = describe_rule(train_max, train_fraction)
     curves = data if isinstance(data, CurveData) else load_curves(data)
-    table, meta = curves.table, curves.curves
+    table = curves.table
     records, keep, held = [], np.zeros(len(table), dtype=bool), []
-    for k, row in meta.iterrows():
+    for k, row in curves.curves.iterrows():
         rows = table[table["curve"] == k]
         sizes = rows[row["axis"]].to_numpy(dtype=float)
         cutoff = float(train_max) if train_max is not None else \
             float(train_fraction) * float(sizes.max())  # type: ignore[arg-type]
-        train_sizes = np.unique(sizes[sizes <= cutoff])
-        test_sizes = np.unique(sizes[sizes > cutoff])
-        status, reason = _status(train_sizes, test_sizes, cutoff)
-        if status == "skipped":
-            warnings.warn(f"{curves.origin}: curve {row['curve_id']} skipped: {reason}.",
-                          DataWarning, stacklevel=2)
+        record = _curve_record(str(row["curve_id"]), str(row["axis"]), sizes, cutoff)
+        if record["status"] == "skipped":
+            warnings.warn(f"{curves.origin}: curve {row['curve_id']} skipped: "
+                          f"{record['reason']}.", DataWarning, stacklevel=2)
         else:
             keep[rows.index.to_numpy()[sizes <= cutoff]] = True
-            above = rows[sizes > cutoff]
-            held.append(pd.DataFrame({"curve_id": row["curve_id"],
-                                      "size": above[row["axis"]].to_numpy(dtype=float),
-                                      "error": above["error"].to_numpy(dtype=float)}))
-        records.append({"curve_id": row["curve_id"], "axis": row["axis"], "cutoff": cutoff,
-                        "n_train_sizes": len(train_sizes),
-                        "train_max": float(train_sizes.max()) if len(train_sizes) else np.nan,
-                        "size_max": float(sizes.max()), "n_held_out_sizes": len(test_sizes),
-                        "status": status, "reason": reason})
-    status_table = pd.DataFrame.from_records(records)
+            held.append(pd.DataFrame({"curve_id": row["curve_id"], "size": sizes[sizes > cutoff],
+                                      "error": rows["error"].to_numpy(float)[sizes > cutoff]}))
+        records.append(record)
+    status = pd.DataFrame.from_records(records)
     if not keep.any():
         raise InputDataError(f"{curves.origin}: with {rule}, no curve keeps {MIN_SIZES} "
                              "training sizes. Fix: raise --train-max / --train-fraction.")
-    return BacktestSplit(train=_training_data(curves, keep, status_table),
-                         held_out=pd.concat(held, ignore_index=True), curves=status_table,
-                         rule=rule)
+    return BacktestSplit(train=_training_data(curves, keep, status),
+                         held_out=pd.concat(held, ignore_index=True), curves=status, rule=rule)
+
+
+def _curve_record(curve_id: str, axis: str, sizes: np.ndarray, cutoff: float
+                  ) -> dict[str, Any]:
+    """Split summary of one curve (a row of :attr:`BacktestSplit.curves`)."""
+    train_sizes = np.unique(sizes[sizes <= cutoff])
+    test_sizes = np.unique(sizes[sizes > cutoff])
+    status, reason = _status(train_sizes, test_sizes, cutoff)
+    return {"curve_id": curve_id, "axis": axis, "cutoff": cutoff,
+            "n_train_sizes": len(train_sizes),
+            "train_max": float(train_sizes.max()) if len(train_sizes) else np.nan,
+            "size_max": float(sizes.max()), "n_held_out_sizes": len(test_sizes),
+            "status": status, "reason": reason}
 
 
 def _status(train_sizes: np.ndarray, test_sizes: np.ndarray, cutoff: float) -> tuple[str, str]:
@@ -230,6 +234,13 @@ def posterior_forecast(post: CurvePosterior, curve_id: str, sizes: np.ndarray,
 
     One predictive draw per posterior draw: ``log E_s(x) + sigma_s * eps`` with ``eps``
     standard Normal (Student-t with the posterior's ``nu`` for that likelihood).
+
+    Examples
+    --------
+    >>> f = posterior_forecast(post, "gap|none|n_sim=0", np.array([800.0, 1600.0]),
+    ...                        np.random.default_rng(0))  # doctest: +SKIP
+    >>> f.mean.shape, f.log_draws.shape  # doctest: +SKIP
+    ((2,), (4000, 2))
     """
     expected = post.curve_parameters(curve_id).error(sizes)               # (S, Q)
     k = post.design.curve_ids.index(curve_id)
@@ -380,6 +391,12 @@ def run_backtest(data: CurveData | pd.DataFrame | str | Path, *,
     Returns
     -------
     BacktestResult
+
+    Examples
+    --------
+    >>> r = run_backtest("curves.csv", train_max=3000,
+    ...                  methods=["hierarchical", "least_squares"])  # doctest: +SKIP
+    >>> print(r.sentence())  # doctest: +SKIP
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:

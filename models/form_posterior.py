@@ -28,7 +28,7 @@ from models.errors import InputDataError, UnknownCurveError
 from models.forms import namespace
 from models.spec import SamplerConfig
 from models.surface_forms import NUMPY_OPS, torch_ops
-from models.surface_posterior import load_posterior, save_posterior
+from models.surface_posterior import as_numpy, load_posterior, save_posterior
 
 KIND = "sim2real_curve_form"
 
@@ -79,8 +79,8 @@ class FormPosterior:
             ns, nr = xp.broadcast_tensors(xp.atleast_1d(xp.as_tensor(n_sim, dtype=xp.float64)),
                                           xp.atleast_1d(xp.as_tensor(n_real, dtype=xp.float64)))
             ops = torch_ops()
-        raw_s = np.asarray(ns.detach().numpy() if xp is not np else ns, dtype=float).ravel()
-        raw_r = np.asarray(nr.detach().numpy() if xp is not np else nr, dtype=float).ravel()
+        raw_s = np.asarray(as_numpy(ns), dtype=float).ravel()
+        raw_r = np.asarray(as_numpy(nr), dtype=float).ravel()
         ks = np.array([self.find_curve(task, sim_source, a, b)
                        for a, b in zip(raw_s, raw_r, strict=True)], dtype=np.int64)
         on_sim = self.data.curves["axis"].to_numpy()[ks] == "n_sim"

@@ -118,8 +118,8 @@ class SurfacePosterior:
             ns, nr = xp.broadcast_tensors(xp.atleast_1d(xp.as_tensor(n_sim, dtype=xp.float64)),
                                           xp.atleast_1d(xp.as_tensor(n_real, dtype=xp.float64)))
             ops = torch_ops()
-        raw_ns = np.asarray(_to_numpy(ns), dtype=float)
-        raw_nr = np.asarray(_to_numpy(nr), dtype=float)
+        raw_ns = np.asarray(as_numpy(ns), dtype=float)
+        raw_nr = np.asarray(as_numpy(nr), dtype=float)
         if (raw_nr <= 0).any() or (raw_ns < 0).any():
             raise InputDataError(f"task '{task}': the surface needs n_real > 0 and n_sim >= 0.")
         if sim_source == NO_SOURCE and (raw_ns != 0).any():
@@ -225,7 +225,8 @@ def _as(xp: Any, v: np.ndarray) -> Any:
     return v if xp is np else xp.as_tensor(np.asarray(v, dtype=float), dtype=xp.float64)
 
 
-def _to_numpy(x: Any) -> Any:
+def as_numpy(x: Any) -> Any:
+    """A NumPy view of a torch tensor (detached), anything else unchanged."""
     return x.detach().cpu().numpy() if hasattr(x, "detach") else x
 
 
@@ -242,7 +243,7 @@ def save_posterior(idata: Any, data: CurveData, attrs: dict[str, Any],
     table_ds = table.rename_axis("row").to_xarray()
     for col in ("task", "sim_source", "metric"):
         table_ds[col] = table_ds[col].astype(str)
-    out = az.InferenceData(posterior=idata.posterior, sample_stats=idata.sample_stats,
+    out: Any = az.InferenceData(posterior=idata.posterior, sample_stats=idata.sample_stats,
                            constant_data=table_ds)
     out.posterior.attrs.update({k: v if isinstance(v, str) else json.dumps(v)
                                 for k, v in attrs.items()})

@@ -34,11 +34,13 @@ TIE = 1e-4
 
 @dataclass(frozen=True)
 class ObjectiveContext:
-    """Per-problem constants: targets ``(T,)`` (``nan`` = no target), weights, budget."""
+    """Per-problem constants: targets ``(T,)`` (``nan`` = no target), weights, budget, and
+    optional per-task required probabilities ``levels`` ``(T,)``."""
 
     targets: Any
     weights: Any
     budget: float
+    levels: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Objective:
     targets: Mapping[str, float] | None = None
     needs_targets: bool = field(default=False)
     joint: bool = True
+    levels: Mapping[str, float] | None = None
 
     def utility(self, errors: Any, cost: Any, ctx: ObjectiveContext,
                 smooth: bool = True) -> Any:
@@ -73,7 +76,8 @@ class Objective:
         # per-task shortfalls are zero whenever the joint one is (P_t >= P_all), so they
         # do not move the feasible optimum; they give a direction when P_all is flat at 0.
         need = self.probability
-        shortfall = (need - met.mean(-2)).clamp(min=0.0).mean(-1)
+        per_task = need if ctx.levels is None else task_levels(ctx.levels, ctx.targets)
+        shortfall = (per_task - met.mean(-2)).clamp(min=0.0).mean(-1)
         if self.joint:
             shortfall = shortfall + (need - p_all).clamp(min=0.0)
         return -(cost / ctx.budget + self.penalty * shortfall) + tie
@@ -90,6 +94,13 @@ def targets_met(errors: Any, targets: Any, smooth: bool = False) -> Any:
     if smooth:
         return torch.sigmoid((torch.log(t) - torch.log(e)) / TAU)
     return (e <= t).to(errors.dtype)
+
+
+def task_levels(levels: Any, targets: Any) -> Any:
+    """Required probabilities of the tasks that have a target (``targets_met`` order)."""
+    import torch
+
+    return levels[~torch.isnan(targets)]
 
 
 def p_all_targets(errors: Any, targets: Any, smooth: bool = False) -> Any:
@@ -119,7 +130,8 @@ def cvar(level: float = 0.9, weights: Mapping[str, float] | None = None) -> Obje
 
 
 def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
-                              joint: bool = True) -> Objective:
+                              joint: bool = True,
+                              levels: Mapping[str, float] | None = None) -> Objective:
     """Minimize cost + penalty x shortfall of P(all targets met) below ``probability``.
 
     Cost and penalty are in units of the budget: a failure penalty in the spirit of
@@ -128,7 +140,8 @@ def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
     closest. The shortfall is ``max(0, p - P_all) + mean_t max(0, p - P_t)``; both terms
     vanish exactly when the joint requirement holds. With ``joint=False`` only the per-task
     term is kept: every task on its own must reach ``probability`` (used by the sequential
-    policy's early rounds, :mod:`planner.optim.sequential`).
+    policy's early rounds, :mod:`planner.optim.sequential`). ``levels`` overrides the
+    per-task term's requirement for the tasks it names (each in [0, 1)).
 
     Examples
     --------
@@ -139,8 +152,11 @@ def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
         raise PlanningError(f"required probability must be in (0, 1), got {probability}.")
     if not penalty > 0:
         raise PlanningError(f"penalty must be > 0, got {penalty}.")
+    if levels is not None and any(not 0.0 <= v < 1.0 for v in levels.values()):
+        raise PlanningError(f"per-task probability levels must be in [0, 1), got {levels}.")
     return Objective("min_cost_with_probability", probability=probability, penalty=penalty,
-                     needs_targets=True, joint=joint)
+                     needs_targets=True, joint=joint,
+                     levels=None if levels is None else dict(levels))
 
 
 def make_objective(name: str, **kwargs: Any) -> Objective:

@@ -61,6 +61,9 @@ def plan(
     None,
     rounds: Annotated[int | None, typer.Option(help="Number of rounds T (equal budgets; "
                                                "the first is what to do now).")] = None,
+    remaining_rounds: Annotated[int | None, typer.Option(
+        help="Sequential policy: rounds left including this one (K > 1 asks this batch "
+             "for a share of --probability; plan again after `sim2real update`).")] = None,
     config: Annotated[Path | None, typer.Option(help="plan.toml with the same settings "
                                                 "(options override it).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write plan.json.")] = Path("plan.json"),
@@ -70,7 +73,7 @@ def plan(
     from planner.acquisition import make_objective
     from planner.decisions import required_size_table
     from planner.optim.config import load_config, merge_settings, parse_pairs
-    from planner.optim.multiround import plan_rounds
+    from planner.optim.multiround import recommend
     from planner.optim.problem import operating_point_from_table
 
     with fail_on_error():
@@ -78,14 +81,14 @@ def plan(
                                   costs=parse_pairs(cost, "--cost"),
                                   targets=parse_pairs(target, "--target"),
                                   objective=objective, probability=probability,
-                                  rounds=rounds, seed=seed)
+                                  rounds=rounds, remaining_rounds=remaining_rounds,
+                                  seed=seed)
         model = load_model(source)
         op = operating_point_from_table(model.data.table)
         problem, given = settings.problem(op)
         obj = make_objective(settings.objective, **settings.objective_kwargs())
         with console.status("Optimizing the batch (BoTorch)..."):
-            result = plan_rounds(model, problem, obj, rounds=settings.rounds,
-                                 seed=settings.seed)
+            result = recommend(model, problem, obj, settings)
         sizes = required_size_table(model, problem.targets) if problem.targets else None
     payload = plan_payload(result, given, settings, source)
     atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n", out)

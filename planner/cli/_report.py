@@ -68,14 +68,15 @@ def demo(
     out: Annotated[Path, typer.Option(help="Report directory.")] = Path("demo_output"),
     example: Annotated[str, typer.Option(help="Embedded example: band_gap (real, default) "
                                          "or synthetic.")] = "band_gap",
-    budget: Annotated[float, typer.Option(help="Budget in cost units.")] = DEMO_BUDGET,
-    experiment_cost: Annotated[float, typer.Option(help="Price of one experiment (one "
-                                                   "simulation costs 1).")] =
+    budget: Annotated[float, typer.Option(min=1.0, help="Budget in cost units.")] =
+    DEMO_BUDGET,
+    experiment_cost: Annotated[float, typer.Option(min=1e-9, help="Price of one "
+                                                   "experiment (one simulation costs 1).")] =
     DEMO_EXPERIMENT_PRICE,
-    target_fraction: Annotated[float, typer.Option(help="Target = this fraction of the "
-                                                   "current best error.")] =
+    target_fraction: Annotated[float, typer.Option(min=0.01, max=1.0, help="Target = this "
+                                                   "fraction of the current best error.")] =
     DEMO_TARGET_FRACTION,
-    draws: Annotated[int, typer.Option(min=10, help="Draws per chain.")] = 1000,
+    draws: Annotated[int, typer.Option(min=10, help="Draws per chain.")] = 2000,
     tune: Annotated[int, typer.Option(min=10, help="Tuning steps per chain.")] = 2000,
     chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
     seed: Annotated[int, typer.Option(help="Sampler and optimizer seed.")] = 20251125,

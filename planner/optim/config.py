@@ -8,6 +8,7 @@
     penalty = 100.0          # min_cost_with_probability, in budgets
     level = 0.9              # cvar
     rounds = 1
+    remaining_rounds = 1     # sequential policy: rounds left including this one
     seed = 0
     [costs]                  # SOURCE = price per sample
     mp = 1.0
@@ -38,8 +39,8 @@ from typing import Any
 from models.errors import InputDataError
 from planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
 
-KNOWN_KEYS = {"budget", "objective", "probability", "penalty", "level", "rounds", "seed",
-              "costs", "targets", "weights", "sources"}
+KNOWN_KEYS = {"budget", "objective", "probability", "penalty", "level", "rounds",
+              "remaining_rounds", "seed", "costs", "targets", "weights", "sources"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,19 @@ class PlanSettings:
     penalty: float = 100.0
     level: float = 0.9
     rounds: int = 1
+    remaining_rounds: int = 1
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.remaining_rounds < 1:
+            raise InputDataError(f"remaining_rounds must be >= 1, got "
+                                 f"{self.remaining_rounds}.")
+        if self.remaining_rounds > 1 and self.objective != "min_cost_with_probability":
+            raise InputDataError("--remaining-rounds > 1 (sequential policy) needs the "
+                                 "min_cost_with_probability objective and --target.")
+        if self.remaining_rounds > 1 and self.rounds != 1:
+            raise InputDataError("use either --rounds (open-loop plan of equal rounds) or "
+                                 "--remaining-rounds (sequential policy), not both.")
 
     def objective_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`planner.acquisition.make_objective`."""

@@ -2,7 +2,8 @@
 
 The plan is open-loop (certainty-equivalent on the current posterior): round r is planned
 at the operating point reached after rounds 1..r-1. After acting on round 1, append the
-new measurements (``sim2real update``), refit and plan again.
+new measurements (``sim2real update``), refit and plan again. :func:`recommend` dispatches
+between this and the closed-loop policy of :mod:`planner.optim.sequential`.
 
 Examples
 --------
@@ -21,6 +22,7 @@ from planner.acquisition.objectives import Objective
 from planner.optim.optimizer import plan_batch
 from planner.optim.problem import OperatingPoint, PlanProblem
 from planner.optim.result import PlanResult
+from planner.optim.sequential import plan_next_round
 from planner.protocols import ErrorModel
 
 
@@ -52,3 +54,22 @@ def plan_rounds(model: ErrorModel, problem: PlanProblem, objective: Objective,
                  "final_expected_error": {t: s.mean for t, s in res.expected_error.items()},
                  "final_p_target": res.p_target})
     return replace(first, rounds=allocations, provenance=prov)
+
+
+def recommend(model: ErrorModel, problem: PlanProblem, objective: Objective,
+              settings: Any) -> PlanResult:
+    """The batch to run now under ``settings`` (a :class:`PlanSettings`).
+
+    ``settings.remaining_rounds > 1``: the sequential policy (:func:`plan_next_round`);
+    otherwise :func:`plan_rounds` with ``settings.rounds``.
+
+    Examples
+    --------
+    >>> recommend(model, problem, objective, settings).allocation  # doctest: +SKIP
+    {'mp': 12000, 'real:gap': 0}
+    """
+    if settings.remaining_rounds > 1:
+        return plan_next_round(model, problem, settings.probability,
+                               settings.remaining_rounds, penalty=settings.penalty,
+                               seed=settings.seed)
+    return plan_rounds(model, problem, objective, rounds=settings.rounds, seed=settings.seed)

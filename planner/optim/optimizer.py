@@ -3,10 +3,11 @@
 Steps: (1) wrap the error model's draws in :class:`DrawEnsembleModel`; (2) maximize the
 smoothed Monte Carlo utility over the unit cube with ``optimize_acqf`` and the total budget
 as a linear inequality constraint (per-source budgets and maxima are box bounds); (3)
-repair the continuous optimum to integers on each source's grid, never exceeding any
-budget, and greedily add steps that raise the *exact* utility. The repaired optimum is
-compared, on the exact utility, with the repaired single-source and uniform starts, so the
-result is never worse (in-model) than those simple allocations.
+repair the continuous optimum (and a few multiples of it along its ray, ``RAY_SCALES``) to
+integers on each source's grid, never exceeding any budget, and greedily add steps that
+raise the *exact* utility. The repaired optimum is compared, on the exact utility, with the
+repaired single-source and uniform starts, so the result is never worse (in-model) than
+those simple allocations.
 
 Examples
 --------
@@ -31,6 +32,11 @@ from planner.optim.repair import repair
 from planner.optim.result import ErrorSummary, PlanResult
 from planner.protocols import ErrorModel
 
+#: The continuous optimum is also repaired at these multiples (the exact utility of a
+#: probability requirement is a step function of the counts: rounding can leave the batch
+#: one posterior draw short of the requirement, and a slightly larger batch fixes that).
+RAY_SCALES = (1.0, 1.03, 1.1, 1.25, 1.5, 0.9)
+
 
 def objective_context(problem: PlanProblem, objective: Objective, tasks: list[str],
                       require: bool = True) -> Any:
@@ -45,7 +51,11 @@ def objective_context(problem: PlanProblem, objective: Objective, tasks: list[st
                             "(--target TASK=ERROR).")
     t = torch.tensor([targets.get(k, float("nan")) for k in tasks], dtype=torch.float64)
     w = torch.tensor([float(weights.get(k, 1.0)) for k in tasks], dtype=torch.float64)
-    return ObjectiveContext(targets=t, weights=w, budget=problem.budget)
+    levels = None
+    if objective.levels is not None:
+        levels = torch.tensor([float(objective.levels.get(k, objective.probability))
+                               for k in tasks], dtype=torch.float64)
+    return ObjectiveContext(targets=t, weights=w, budget=problem.budget, levels=levels)
 
 
 def exact_scorer(evaluator: TaskErrorEvaluator, problem: PlanProblem,
@@ -118,7 +128,7 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
                                  batch_initial_conditions=init,
                                  inequality_constraints=[(free, coef, rhs)],
                                  options={"maxiter": maxiter})
-        starts.insert(0, ens.to_counts(u.detach()).numpy()[0])
+        starts.insert(0, best_on_ray(ens.to_counts(u.detach()).numpy()[0], problem, score))
     candidates = [repair(x, problem, score) for x in starts]
     values = score(np.stack(candidates))
     best = candidates[int(np.argmax(values))]
@@ -127,6 +137,13 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
             "seconds": round(time.perf_counter() - t0, 3)}
     prov.update(provenance or {})
     return summarize(evaluator, problem, best, objective, objective.name, prov)
+
+
+def best_on_ray(x: np.ndarray, problem: PlanProblem, score: Any) -> np.ndarray:
+    """The multiple ``f * x`` (``f`` in ``RAY_SCALES``) whose rounded batch scores best."""
+    ray = [x * f for f in RAY_SCALES]
+    values = score(np.stack([repair(z, problem) for z in ray]))
+    return ray[int(np.argmax(values))]
 
 
 def initial_conditions(acq: Any, problem: PlanProblem, starts: list[np.ndarray],

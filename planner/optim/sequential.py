@@ -2,39 +2,52 @@
 
 Acquired samples accumulate, so buying in several rounds costs no more than buying at once,
 and every round's measurements sharpen the posterior before the next one. Spending for the
-final required probability ``p`` in round one overshoots whenever the early posterior is
-wide: its ``p``-quantile of the required size is far above the median. The sequential policy
-asks each round for the probability ``p_k = 1 - (1 - p)^(1/k)`` where ``k`` is the number of
-rounds left (this one included): ``k`` independent tries at ``p_k`` would together meet the
-targets with probability ``p``. The last round asks for ``p`` itself. With ``p = 0.9`` and
-three rounds the schedule is 0.54, 0.68, 0.90. A round whose requirement already holds at
-the current operating point recommends an empty batch (the cheapest batch meeting it).
+final required probability ``p`` in round one overpays whenever the early posterior is
+wide: its ``p``-quantile of the required size is far above the median, and with several
+tasks the joint requirement is often unreachable within the round's budget, so the batch
+spends all of it.
+
+With ``K`` rounds left (this one included) the policy asks:
+
+- ``K = 1``: the cheapest batch with P(all targets met) >= ``p`` (the one-shot plan);
+- ``K > 1``: the cheapest batch with which every task on its own reaches
+  ``round_probability(p, K) * R_t``, where ``R_t`` is the probability that the task's target
+  is met with every source at its largest affordable count (:func:`reachable_probability`).
+  It buys what is likely needed among the posterior draws this round can reach and leaves
+  the rest (e.g. an uncertain floor) to be learned from its measurements.
+
+A round whose requirement already holds recommends an empty batch.
 
 Examples
 --------
 >>> round(round_probability(0.9, remaining=3), 3)
-0.536
+0.3
 >>> round_probability(0.9, remaining=1)
 0.9
 >>> res = plan_next_round(model, problem, 0.9, remaining=3)  # doctest: +SKIP
 >>> res.provenance["round_probability"]  # doctest: +SKIP
-0.536
+0.3
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from models.errors import PlanningError
 from planner.acquisition.objectives import min_cost_with_probability
+from planner.optim.evaluate import TaskErrorEvaluator
 from planner.optim.optimizer import plan_batch
 from planner.optim.problem import PlanProblem
 from planner.optim.result import PlanResult
 from planner.protocols import ErrorModel
 
+SCHEDULES = ("ratio", "geometric")
 
-def round_probability(final: float, remaining: int) -> float:
-    """Required P(all targets) of this round with ``remaining`` rounds left (incl. this).
+
+def round_probability(final: float, remaining: int, schedule: str = "ratio") -> float:
+    """Required probability of this round with ``remaining`` rounds left (incl. this).
 
     Parameters
     ----------
@@ -42,26 +55,34 @@ def round_probability(final: float, remaining: int) -> float:
         Probability required by the end of the plan, in (0, 1).
     remaining : int
         Rounds left including this one (>= 1).
+    schedule : {"ratio", "geometric"}
+        ``"ratio"``: ``final / remaining``; ``"geometric"``:
+        ``1 - (1 - final) ** (1 / remaining)``.
 
     Returns
     -------
     float
-        ``1 - (1 - final) ** (1 / remaining)``.
+        ``final`` when ``remaining == 1``.
 
     Examples
     --------
-    >>> round(round_probability(0.9, 2), 3)
-    0.684
+    >>> round(round_probability(0.9, 3), 3), round(round_probability(0.9, 2, "geometric"), 3)
+    (0.3, 0.684)
     """
     if not 0.0 < final < 1.0:
         raise PlanningError(f"required probability must be in (0, 1), got {final}.")
     if remaining < 1:
         raise PlanningError(f"remaining rounds must be >= 1, got {remaining}.")
+    if schedule not in SCHEDULES:
+        raise PlanningError(f"unknown schedule '{schedule}'; choose one of {SCHEDULES}.")
+    if schedule == "ratio":
+        return final / remaining
     return 1.0 - (1.0 - final) ** (1.0 / remaining)
 
 
 def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: float,
-                    remaining: int, penalty: float = 100.0, **kwargs: Any) -> PlanResult:
+                    remaining: int, penalty: float = 100.0, schedule: str = "ratio",
+                    **kwargs: Any) -> PlanResult:
     """Cheapest batch meeting this round's share of the required probability.
 
     Parameters
@@ -73,25 +94,58 @@ def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: 
     final_probability : float
         P(all targets met) required by the last round.
     remaining : int
-        Rounds left including this one; ``1`` is the plain one-shot plan.
+        Rounds left including this one; ``1`` is the plain one-shot plan (joint
+        requirement). Earlier rounds require each task on its own to reach
+        :func:`round_probability` times the probability the whole budget could reach
+        (:func:`reachable_probability`): they buy what is likely needed among the
+        posterior draws this round can reach, and leave the rest to be learned.
     penalty : float
         Shortfall penalty of :func:`min_cost_with_probability`.
+    schedule : str
+        See :func:`round_probability`.
     **kwargs
         Passed to :func:`planner.optim.optimizer.plan_batch`.
 
     Returns
     -------
     PlanResult
-        With ``round_probability`` and ``remaining_rounds`` in its provenance.
+        With the policy, ``round_probability`` and ``remaining_rounds`` in its provenance.
 
     Examples
     --------
     >>> plan_next_round(model, problem, 0.9, remaining=2).objective  # doctest: +SKIP
     'min_cost_with_probability'
     """
-    p = round_probability(final_probability, remaining)
+    p = round_probability(final_probability, remaining, schedule)
     prov = dict(kwargs.pop("provenance", None) or {})
-    prov.update({"policy": "sequential", "final_probability": final_probability,
-                 "remaining_rounds": remaining, "round_probability": round(p, 6)})
-    return plan_batch(model, problem, min_cost_with_probability(p, penalty),
-                      provenance=prov, **kwargs)
+    prov.update({"policy": "sequential", "schedule": schedule,
+                 "final_probability": final_probability, "remaining_rounds": remaining,
+                 "round_probability": round(p, 6)})
+    if remaining == 1:
+        prov["requirement"] = "all targets jointly"
+        return plan_batch(model, problem, min_cost_with_probability(p, penalty),
+                          provenance=prov, **kwargs)
+    reach = reachable_probability(model, problem)
+    levels = {t: min(p * v, 0.999) for t, v in reach.items()}
+    prov.update({"requirement": "each target (share of the reachable probability)",
+                 "p_reachable_at_cap": reach, "levels": levels})
+    objective = min_cost_with_probability(p, penalty, joint=False, levels=levels)
+    return plan_batch(model, problem, objective, provenance=prov, **kwargs)
+
+
+def reachable_probability(model: ErrorModel, problem: PlanProblem) -> dict[str, float]:
+    """Per task with a target, P(target met) with every source at its largest count.
+
+    An upper bound on what any batch within the budget can reach (each source alone at
+    the budget; batches share the budget), used to size early rounds among the posterior
+    draws the budget can reach at all.
+
+    Examples
+    --------
+    >>> reachable_probability(model, problem)  # doctest: +SKIP
+    {'gap': 0.62}
+    """
+    ev = TaskErrorEvaluator(model, problem)
+    draws = np.asarray(ev(problem.upper[None, :]))[:, 0, :]          # (S, T)
+    return {t: float(np.mean(draws[:, k] <= problem.targets[t]))
+            for k, t in enumerate(ev.tasks) if t in problem.targets}

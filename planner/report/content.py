@@ -411,7 +411,7 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
     return ReportContent(
         title=title,
         decision=decision_section(posterior, plan, problem, given, exchange, sizes,
-                                  extra_warnings=warnings),
+                                  extra_warnings=warnings, frontier=frontier),
         curves=curve_bands(posterior, problem.operating, problem.targets, planned, sizes),
         required_sizes=required_rows(sizes), exchange=exchange,
         frontier=tuple(frontier), frontier_objective=frontier_objective,

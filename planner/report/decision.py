@@ -8,6 +8,8 @@ Examples
 'simulations'
 >>> verdict(Quantiles(2.0, 5.0, 40.0), 10.0)
 'undecided'
+>>> verdict(Quantiles(float("nan"), float("nan"), float("nan")), 10.0)
+'no_rate'
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from planner.report.content import (
     Quantiles,
     TaskOutcome,
 )
-from planner.report.formatting import fmt_interval, fmt_pct, fmt_rate, fmt_size
+from planner.report.formatting import fmt_cost, fmt_interval, fmt_pct, fmt_rate, fmt_size
+from planner.report.studies import StudyPoint
 
 VERDICT_TEXT = {
     "simulations": "simulations are the cheaper way to lower the error at the margin",
@@ -34,11 +37,14 @@ VERDICT_TEXT = {
     "undecided": "the posterior cannot tell which is cheaper at the margin (the price "
                  "ratio lies inside the 90% interval)",
     "no_prices": "no price was given for both kinds of source",
+    "no_rate": "",
 }
 
 
 def verdict(rate: Quantiles, price_ratio: float | None) -> str:
     """Which source is cheaper at the margin, given the rate's 90% interval."""
+    if not np.isfinite(rate.q50):
+        return "no_rate"
     if price_ratio is None:
         return "no_prices"
     if price_ratio > rate.q95:
@@ -61,6 +67,11 @@ def exchange_sentence(h: ExchangeHeadline | None) -> str:
     if h is None:
         return ("No exchange rate: it needs a from-scratch curve and a database curve of "
                 "the same task.")
+    if h.verdict == "no_rate":
+        return (f"For {h.task}, at the current {fmt_size(h.n_sim)} {h.sim_source} "
+                "simulations, no finite exchange rate exists: in most posterior draws "
+                "learning from scratch cannot match the transfer error at any number of "
+                "experiments, so experiments do not substitute for these simulations.")
     text = (f"For {h.task}, at the current {fmt_size(h.n_sim)} {h.sim_source} simulations, "
             f"one more experiment is worth about {fmt_rate(h.rate.q50)} {h.sim_source} "
             f"simulations (90% interval {fmt_interval(h.rate.q05, h.rate.q95, fmt_rate)})")
@@ -94,15 +105,17 @@ def headline_rate(exchange: Sequence[ExchangeRate], plan: Mapping[str, Any],
 
 
 def decision_warnings(plan: Mapping[str, Any], required: float | None,
-                      sizes: pd.DataFrame | None) -> list[str]:
-    """Plain-language warnings about the recommendation itself."""
+                      sizes: pd.DataFrame | None, hint: str | None = None) -> list[str]:
+    """Plain-language warnings about the recommendation itself (``hint``: what budget
+    would do, appended to the probability warning)."""
     out = []
     p_all = plan.get("provenance", {}).get("p_all_targets")
     need = required if required is not None else 0.5
     if p_all is not None and p_all < need:
         out.append(f"The recommended batch meets every target with probability "
                    f"{fmt_pct(p_all)} only (required {fmt_pct(need)}): the budget is too "
-                   "small for the targets, or the targets are too ambitious.")
+                   "small for the targets, or the targets are too ambitious."
+                   + (f" {hint}" if hint else ""))
     if plan["total_cost"] <= 0:
         out.append("The recommendation is to buy nothing: within this budget no batch "
                    "improves the objective by more than it costs.")
@@ -115,10 +128,33 @@ def decision_warnings(plan: Mapping[str, Any], required: float | None,
     return out
 
 
+def budget_hint(frontier: Sequence[StudyPoint], need: float) -> str | None:
+    """Which frontier budget the Bayesian planner needs for P(all targets) >= ``need``.
+
+    Examples
+    --------
+    >>> p = StudyPoint("bayesian", "expected_error", 3e6, None, {}, {}, 3e6, 1.0, {}, 0.93)
+    >>> budget_hint([p], 0.9)
+    'On the budget frontier, a budget of 3,000,000 reaches P(all targets met) = 93%.'
+    """
+    pts = [p for p in frontier if p.strategy == "bayesian" and p.p_all_targets is not None]
+    if not pts:
+        return None
+    ok = sorted((p for p in pts if (p.p_all_targets or 0.0) >= need), key=lambda p: p.budget)
+    if ok:
+        return (f"On the budget frontier, a budget of {fmt_cost(ok[0].budget)} reaches "
+                f"P(all targets met) = {fmt_pct(ok[0].p_all_targets)}.")
+    best = max(pts, key=lambda p: (p.p_all_targets or 0.0, -p.budget))
+    return (f"No budget on the frontier (up to {fmt_cost(max(p.budget for p in pts))}) "
+            f"reaches {fmt_pct(need)}; the best is {fmt_pct(best.p_all_targets)} at "
+            f"{fmt_cost(best.budget)}.")
+
+
 def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
                      given: Mapping[str, str], exchange: Sequence[ExchangeRate],
                      sizes: pd.DataFrame | None,
-                     extra_warnings: Sequence[str] = ()) -> Decision:
+                     extra_warnings: Sequence[str] = (),
+                     frontier: Sequence[StudyPoint] = ()) -> Decision:
     """Section 1 from plan.json content and the problem it was planned on."""
     back = {v: k for k, v in given.items()}
     batch = []
@@ -137,6 +173,8 @@ def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
         "min_cost_with_probability" else None
     now = _current_errors(posterior, problem)
     headline = headline_rate(exchange, plan, problem, given, now)
+    need = required if required is not None else 0.5
+    warnings = decision_warnings(plan, required, sizes, budget_hint(frontier, need))
     return Decision(
         objective=str(plan["objective"]), required_probability=required,
         budget=float(plan["budget"]), total_cost=float(plan["total_cost"]),
@@ -144,7 +182,7 @@ def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
         p_all_targets=plan.get("provenance", {}).get("p_all_targets"),
         rounds=tuple(dict(r) for r in plan.get("rounds", [])),
         exchange=headline, exchange_sentence=exchange_sentence(headline),
-        warnings=(*decision_warnings(plan, required, sizes), *extra_warnings))
+        warnings=(*warnings, *extra_warnings))
 
 
 def _current_errors(posterior: Any, problem: Any) -> dict[tuple[str, str], float]:

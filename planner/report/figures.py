@@ -119,6 +119,7 @@ def curves_figure(content: ReportContent, task: str) -> FigureSVG:
         fig, axes = _panels(len(routes))
         for ax, route in zip(axes, routes, strict=True):
             _route_panel(ax, [b for b in bands if b.sim_source == route], target)
+        _shared_legend(fig, axes)
     metric = bands[0].metric if bands else "error"
     desc = (f"Learning curves of {task} ({metric}) with measured replicates, posterior mean "
             "and 50%/90% bands, one panel per route. " + _curves_desc(bands, target))
@@ -158,7 +159,16 @@ def _route_panel(ax: Any, bands: list[CurveBand], target: float | None) -> None:
     ax.set_title(route, fontsize=9)
     ax.set_xlabel(main.axis)
     ax.set_ylabel(main.metric)
-    ax.legend(fontsize=6.5, loc="upper right")
+
+
+def _shared_legend(fig: Any, axes: list[Any]) -> None:
+    """One legend under the panels (unique labels, first occurrence wins)."""
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncol=4,
+               fontsize=7)
 
 
 def _fixed_label(b: CurveBand) -> str:

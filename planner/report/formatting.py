@@ -80,18 +80,21 @@ def fmt_int(value: Any) -> str:
 
 
 def fmt_size(value: Any, digits: int = 3) -> str:
-    """A data-set size: exact below 100,000, else in k / M / G; infinite means never.
+    """A data-set size: whole counts exact below 100,000, estimates to ``digits``
+    significant digits, large sizes in k / M / G; infinite means never.
 
     Examples
     --------
     >>> fmt_size(800), fmt_size(77326), fmt_size(437257.8), fmt_size(2.5e9)
     ('800', '77,326', '437 k', '2.5 G')
-    >>> fmt_size(float("inf")), fmt_size(3e15), fmt_size(999999)
-    ('never', '3e+15', '1 M')
+    >>> fmt_size(float("inf")), fmt_size(3e15), fmt_size(999999), fmt_size(87433.4)
+    ('never', '3e+15', '1 M', '87,400')
     """
     x = _finite(value)
     if x is None:
         return NEVER if isinstance(value, float) and value == math.inf else MISSING
+    if not x.is_integer():  # an estimate: no false precision
+        x = float(f"{x:.{digits}g}")
     if abs(x) < 1e5:
         return fmt_int(x)
     x = float(f"{x:.{digits}g}")

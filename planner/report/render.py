@@ -101,10 +101,18 @@ def write_report(content: ReportContent, out_dir: str | Path, pdf: bool = False,
     validate_report_json(data)
     html = render_html(content, figures)
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    json_path = atomic_write_text(text, out / "report.json")
-    html_path = atomic_write_text(html, out / "report.html")
+    json_path = _readable(atomic_write_text(text, out / "report.json"))
+    html_path = _readable(atomic_write_text(html, out / "report.html"))
     pdf_path = print_pdf(html_path, out / "report.pdf") if pdf else None
     return ReportFiles(html=html_path, json=json_path, pdf=pdf_path)
+
+
+def _readable(path: Path) -> Path:
+    """Give a written report the usual file mode (temp files are created private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+    return path
 
 
 def find_chromium() -> str | None:
@@ -139,6 +147,7 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120.0) -> Path:
             raise ReportError(f"Chromium could not print {html} to PDF (exit "
                               f"{proc.returncode}): {proc.stderr.strip()[-400:]}")
         os.replace(tmp, pdf)
+        _readable(pdf)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -60,6 +60,8 @@ def test_problem_caps_and_batch_keys_are_nested() -> None:
     keys = batch_keys(spec, problem.operating, {"dft": 2000, "real:toy": 30})
     assert RunKey("dft", 3000, 200, 1) in keys and RunKey("none", 0, 230, 0) in keys
     assert len(keys) == 4
+    capped = dataclasses.replace(spec, source_caps={"dft": 2600})
+    assert build_problem(capped, table).source("dft").max == 1000   # pool cap wins
     # a database already at its cap is no longer offered
     full = pd.concat([table, runs_table(spec, {RunKey("dft", 3500, 200, 0): 0.3})])
     assert "dft" not in build_problem(spec, full).names

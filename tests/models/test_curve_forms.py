@@ -63,7 +63,7 @@ def test_torch_and_numpy_agree() -> None:
         pp = {**p, "log_e": 0.1}
         ref = form_log_error(form, NUMPY_OPS, lx, pp)
         got = form_log_error(form, torch_ops(), torch.as_tensor(lx),
-                             {k: torch.as_tensor(v) for k, v in pp.items()})
+                             {k: torch.as_tensor(v, dtype=torch.float64) for k, v in pp.items()})
         np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12)
 
 

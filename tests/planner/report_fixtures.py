@@ -7,6 +7,10 @@ with a small jitter so that intervals have width.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +93,13 @@ def build(post: Any, path: Path, **kwargs: Any) -> Any:
                           budgets=kwargs.pop("budgets", [2000.0, BUDGET]),
                           ratio_factors=kwargs.pop("ratio_factors", (0.1, 1.0, 10.0)),
                           command="sim2real report post.nc --out r", **kwargs)
+
+
+@lru_cache(maxsize=1)
+def shared_content() -> tuple[Any, Path, Any]:
+    """(posterior, its netCDF path, report content), built once per test process."""
+    root = Path(tempfile.mkdtemp(prefix="sim2real-report-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    post = hand_posterior()
+    path = post.to_netcdf(root / "post.nc")
+    return post, path, build(post, path)

@@ -51,6 +51,35 @@ def test_plan_says_when_target_is_below_every_floor(posterior_file: Path,
     assert len(json.loads((tmp_path / "p.json").read_text())["rounds"]) == 2
 
 
+def test_plan_sequential_round_records_policy(posterior_file: Path, tmp_path: Path) -> None:
+    args = ["--budget", "100000", "--cost", "dft=1", "--cost", "real=100", "--target",
+            "t=0.15"]
+    seq, once = tmp_path / "seq.json", tmp_path / "once.json"
+    res = _plan(posterior_file, seq, *args, "--remaining-rounds", "3")
+    assert res.exit_code == 0, res.output
+    assert _plan(posterior_file, once, *args).exit_code == 0
+    p_seq, p_once = (json.loads(f.read_text()) for f in (seq, once))
+    prov = p_seq["provenance"]
+    assert prov["policy"] == "sequential" and prov["remaining_rounds"] == 3
+    assert prov["round_probability"] == pytest.approx(0.3)
+    assert prov["settings"]["remaining_rounds"] == 3
+    assert p_seq["total_cost"] <= p_once["total_cost"] <= 100000
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--remaining-rounds", "2", "--rounds", "2"], "not both"),
+    (["--remaining-rounds", "2", "--objective", "expected_error"], "min_cost_with_prob"),
+    (["--remaining-rounds", "0"], ">= 1"),
+])
+def test_plan_sequential_option_errors(posterior_file: Path, tmp_path: Path,
+                                       extra: list[str], message: str) -> None:
+    out = tmp_path / "p.json"
+    res = _plan(posterior_file, out, "--budget", "1000", "--cost", "dft=1", "--target",
+                "t=0.15", *extra)
+    assert res.exit_code == 2, res.output
+    assert message in res.output and not out.exists()
+
+
 def test_plan_config_file(posterior_file: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "plan.toml"
     cfg.write_text('budget = 5000\nobjective = "expected_error"\n[costs]\ndft = 1.0\n'

@@ -15,19 +15,18 @@ from models.errors import ReportError
 from planner.report.content import Quantiles, to_jsonable
 from planner.report.decision import decision_warnings, exchange_sentence, verdict
 from planner.report.render import validate_report_json
-from tests.planner.report_fixtures import BUDGET, LAWS, TARGET, build, hand_posterior
+from tests.planner.report_fixtures import BUDGET, LAWS, TARGET, build, shared_content
 
 
 @pytest.fixture(scope="module")
-def post_path(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    post = hand_posterior()
-    path = post.to_netcdf(tmp_path_factory.mktemp("report") / "post.nc")
+def post_path() -> tuple[Any, Path]:
+    post, path, _ = shared_content()
     return post, path
 
 
 @pytest.fixture(scope="module")
-def content(post_path: tuple[Any, Path]) -> Any:
-    return build(*post_path)
+def content() -> Any:
+    return shared_content()[2]
 
 
 def test_every_section_is_filled(content: Any) -> None:
@@ -95,7 +94,7 @@ def test_decision_matches_the_plan(content: Any) -> None:
 
 def test_red_flags_when_diagnostics_fail(post_path: tuple[Any, Path]) -> None:
     post, path = post_path
-    bad = dataclasses.replace(post)
+    bad = dataclasses.replace(post)  # a copy: the shared posterior stays intact
     bad.diagnostics = Diagnostics(max_rhat=1.2, min_ess_bulk=20.0, min_ess_tail=20.0,
                                   divergences=7, min_bfmi=0.9, chains=2, draws=100)
     comparison = pd.DataFrame({"rank": [0, 1], "elpd_loo": [10.0, 4.0],

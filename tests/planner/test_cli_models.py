@@ -1,0 +1,91 @@
+"""CLI smoke tests: sim2real compare, fit-surface and exchange --surface (tiny draws)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from models.curve_forms import simulate_curve_table
+from models.surface_forms import simulate_surface_table
+from planner.cli import build_app
+
+runner = CliRunner()
+TINY = ["--draws", "60", "--tune", "60", "--chains", "1", "--seed", "3"]
+
+
+def test_help_lists_the_model_commands() -> None:
+    result = runner.invoke(build_app(), ["--help"])
+    assert result.exit_code == 0
+    assert "compare" in result.output and "fit-surface" in result.output
+    result = runner.invoke(build_app(), ["exchange", "--help"])
+    assert "--surface" in result.output
+
+
+def test_compare_rejects_unknown_forms_cleanly(tmp_path: Path) -> None:
+    curves = tmp_path / "c.csv"
+    simulate_curve_table("power_law", [{"E_ref": 1.0, "alpha": 0.5}]).to_csv(curves,
+                                                                            index=False)
+    result = runner.invoke(build_app(), ["compare", str(curves), "--forms",
+                                         "power_law,cubic", *TINY])
+    assert result.exit_code == 2
+    assert "unknown ['cubic']" in result.output
+
+
+def test_compare_prints_the_loo_table_and_writes_csv(tmp_path: Path) -> None:
+    curves, out = tmp_path / "c.csv", tmp_path / "cmp.csv"
+    simulate_curve_table("power_law_floor", [{"C": 0.5, "A": 0.5, "alpha": 0.8}],
+                         sigma=0.02).to_csv(curves, index=False)
+    result = runner.invoke(build_app(), ["compare", str(curves), "--forms",
+                                         "power_law,power_law_floor", "--out", str(out),
+                                         *TINY])
+    assert result.exit_code == 0, result.output
+    assert "PSIS-LOO comparison" in result.output and "elpd_loo" in result.output
+    table = pd.read_csv(out)
+    assert sorted(table["form"]) == ["power_law", "power_law_floor"]
+    assert {"elpd_loo", "se", "d_loo", "weight", "p_loo", "max_pareto_k"} <= set(table)
+
+
+@pytest.fixture(scope="module")
+def surface_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("surface")
+    curves = tmp / "grid.csv"
+    simulate_surface_table("edt", {"C": 0.1, "A": 0.5, "beta": 0.5},
+                           sources={"db": {"k": 2.0, "a": 0.5, "b": 0.0}}, seeds=2,
+                           n_real=(25, 50, 100, 200)).to_csv(curves, index=False)
+    out = tmp / "surface.nc"
+    result = runner.invoke(build_app(), ["fit-surface", str(curves), "--form", "edt",
+                                         "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "T_ref" in result.output and "alpha_T" in result.output
+    return out
+
+
+def test_exchange_on_a_saved_surface(surface_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rates.csv"
+    result = runner.invoke(build_app(), ["exchange", str(surface_file), "--surface", "edt",
+                                         "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Equivalent real sample size" in result.output
+    rates = pd.read_csv(out)
+    assert rates[["task", "sim_source"]].values.tolist() == [["task", "db"]]
+    assert (rates["m_eq_q50"] > rates["n_real"]).all()
+
+
+def test_exchange_surface_form_mismatch_exits_2(surface_file: Path) -> None:
+    result = runner.invoke(build_app(), ["exchange", str(surface_file), "--surface",
+                                         "additive"])
+    assert result.exit_code == 2
+    assert "holds a 'edt' surface" in result.output
+
+
+def test_fit_surface_rejects_a_table_without_databases(tmp_path: Path) -> None:
+    curves, out = tmp_path / "c.csv", tmp_path / "s.nc"
+    simulate_curve_table("power_law", [{"E_ref": 1.0, "alpha": 0.5}]).to_csv(curves,
+                                                                            index=False)
+    result = runner.invoke(build_app(), ["fit-surface", str(curves), "--out", str(out),
+                                         *TINY])
+    assert result.exit_code == 2 and "no pre-training rows" in result.output
+    assert not out.exists()

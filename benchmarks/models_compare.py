@@ -63,10 +63,10 @@ def main() -> None:
             ex = surface_exchange_table(post)
             print(ex.round(2).to_string(index=False))
         for form, post in forms.posteriors.items():
-            print(f"-- form '{form}': diagnostics ok={post.diagnostics.ok}")
-        conv = sorted({str(w.message).splitlines()[0] for w in caught
-                       if "diagnostics" in str(w.message)})
-        print(f"-- convergence warnings: {len(conv)} distinct")
+            d = post.diagnostics
+            print(f"-- form '{form}': diagnostics ok={d.ok} (max R-hat {d.max_rhat:.3f}, "
+                  f"min bulk ESS {d.min_ess_bulk:.0f}, divergences {d.divergences})")
+        print(f"-- warnings caught: {len(caught)}")
 
 
 if __name__ == "__main__":

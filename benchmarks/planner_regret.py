@@ -51,7 +51,7 @@ from planner.optim.sequential import plan_next_round
 M0, N0, SEEDS, NOISE = 50.0, 1000.0, 3, 0.05
 EARLY_M = (10.0, 20.0, 30.0, 50.0)
 EARLY_N = (100.0, 200.0, 500.0, 1000.0)
-PROBABILITY = 0.9  # required P(all targets) per round (--probability)
+PROBABILITY = 0.95  # required P(all targets) by the last round (--probability)
 SCHEDULE = "ratio"  # sequential policy's probability schedule (--schedule)
 POSTERIOR = "is"  # "is" (importance sampling, default) or "laplace" (--posterior)
 BUDGET_X = 2.0  # per-round budget cap, in oracle costs (--budget-x)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -144,7 +143,3 @@ def _title(model: Any) -> str:
     return f"Sim2Real data-acquisition decision: {tasks}" if tasks else \
         "Sim2Real data-acquisition decision"
 
-
-def settings_dict(settings: Any) -> dict[str, Any]:
-    """JSON-ready settings (as stored in plan.json's provenance)."""
-    return asdict(settings)

@@ -17,9 +17,8 @@ from models.curve_forms import (
 )
 from models.errors import InputDataError, SpecError, UnknownCurveError
 from models.form_posterior import FormPosterior
-from models.posterior import CurvePosterior
 from models.priors import Prior
-from models.spec import SamplerConfig
+from models.spec import ModelSpec, SamplerConfig
 from models.surface_forms import NUMPY_OPS
 from planner.protocols import ErrorModel
 
@@ -129,10 +128,18 @@ def test_tiny_broken_fit_rejects_unmeasured_points(tiny_broken: FormPosterior) -
         tiny_broken.error_draws("task0", "none", 0.0, 0.0)
 
 
-def test_default_form_is_the_production_model() -> None:
-    table = simulate_curve_table("power_law_floor", [{"C": 0.1, "A": 0.5, "alpha": 0.5}],
-                                 seeds=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        post = fit_form(table, None, SamplerConfig(draws=20, tune=20, chains=1, seed=1))
-    assert isinstance(post, CurvePosterior)
+def test_default_form_is_the_production_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import models.fit
+
+    seen = {}
+
+    def fake_fit(data: object, spec: ModelSpec, sampler: object) -> str:
+        seen["spec"] = spec
+        return "curve posterior"
+
+    monkeypatch.setattr(models.fit, "fit_curves", fake_fit)
+    prior = {"sigma": Prior("HalfNormal", sigma=0.1)}
+    assert fit_form("curves.csv", FormSpec(likelihood="student_t", priors=prior)) == \
+        "curve posterior"
+    assert seen["spec"] == ModelSpec(form="power_law_floor", likelihood="student_t",
+                                     priors=prior)

@@ -260,3 +260,16 @@ def test_additive_surface_recovers_known_parameters() -> None:
     for src, th in sources.items():
         _covers(s, "alpha", th["alpha"], src)
         _covers(s, "n0", th["n0"], src)
+
+
+def test_planner_decisions_run_on_a_surface(tiny_edt: SurfacePosterior) -> None:
+    from planner.decisions import exchange_table, required_size_table
+
+    sizes = required_size_table(tiny_edt, {"task": 0.3})
+    assert set(sizes["route"]) == {"real", "db"}
+    generic = exchange_table(tiny_edt)
+    assert generic["marginal_method"].tolist() == ["two_axis"]
+    ours = surface_exchange_table(tiny_edt)
+    # same posterior and operating point: the generic inversion (first point of a log grid
+    # with 6% steps at or below the error) agrees with the closed form up to one step
+    assert generic["m_eq_q50"].iloc[0] == pytest.approx(ours["m_eq_q50"].iloc[0], rel=0.07)

@@ -24,7 +24,7 @@ from models.contract import CurveData, load_curves
 from models.design import make_design
 from models.diagnostics import compute_diagnostics, warn_if_failed
 from models.errors import ConvergenceWarning
-from models.powerlaw import CURVE_PARAMETERS, HYPER_PARAMETERS, build_model
+from models.powerlaw import build_model, diagnostic_vars
 from models.spec import ModelSpec, SamplerConfig
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ def fit_curves(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | No
 
 
 def _diagnostic_vars(idata: Any) -> list[str]:
-    names = [*CURVE_PARAMETERS, *HYPER_PARAMETERS, "nu"]
-    return [n for n in names if n in idata.posterior]
+    return diagnostic_vars(idata.posterior)
 
 
 def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:

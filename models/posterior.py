@@ -286,9 +286,9 @@ class CurvePosterior:
         if "n_test" in table:
             table["n_test"] = table["n_test"].astype("Int64")
         data = validate_table(table, origin)
-        names = [n for n in ("alpha", "log_c", "log_a", "sigma", "logit_f", "log_alpha",
-                             "logit_f_mu", "log_alpha_mu") if n in idata.posterior]
-        diagnostics = compute_diagnostics(idata, var_names=names)
+        from models.powerlaw import diagnostic_vars
+
+        diagnostics = compute_diagnostics(idata, var_names=diagnostic_vars(idata.posterior))
         return cls(idata=idata, data=data, spec=spec, sampler=sampler,
                    diagnostics=diagnostics)
 

@@ -45,6 +45,21 @@ CURVE_PARAMETERS = ("log_e", "logit_f", "alpha", "log_c", "log_a", "sigma")
 HYPER_PARAMETERS = ("logit_f_mu", "logit_f_sigma", "log_alpha_mu", "log_alpha_sigma")
 
 
+def diagnostic_vars(posterior: Any) -> list[str]:
+    """Names of the parameters whose convergence is checked (curve + population + ``nu``).
+
+    The same list is used at fit time and when a posterior is reloaded from netCDF, so a
+    reloaded posterior reports the same R-hat / ESS as the fit did.
+
+    Examples
+    --------
+    >>> diagnostic_vars({"alpha": 1, "logit_f_sigma": 2, "mu": 3})
+    ['alpha', 'logit_f_sigma']
+    """
+    names = [*CURVE_PARAMETERS, *HYPER_PARAMETERS, "nu"]
+    return [n for n in names if n in posterior]
+
+
 def build_model(design: Design, spec: ModelSpec) -> Any:
     """Build the PyMC model for ``design`` (priors validated here).
 

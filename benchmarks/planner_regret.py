@@ -393,6 +393,13 @@ def timing(draws: int = 4000, repeats: int = 3) -> None:
             secs.append(time.perf_counter() - t0)
         print(f"timing {obj.name}: 10 sources x {draws} draws: "
               f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
+    secs = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        plan_next_round(model, prob, 0.95, remaining=3, seed=r)
+        secs.append(time.perf_counter() - t0)
+    print(f"timing sequential round (3 left): 10 sources x {draws} draws: "
+          f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
 
 
 def parse_args() -> argparse.Namespace:

@@ -44,7 +44,10 @@ class ErrorModel(Protocol):
         the model describes (unknown task/source, or an axis it was not fitted on).
     """
 
-    n_draws: int
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws S."""
+        ...
 
     def error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
         """Return posterior draws of the expected error, shape ``(S, Q)``."""

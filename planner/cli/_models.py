@@ -71,7 +71,8 @@ def compare(
     cols = ["rank", "form", "elpd_loo", "se", "d_loo", "weight", "p_loo", "max_pareto_k",
             "fit_seconds"]
     kind = "surface forms" if surface else "curve forms"
-    console.print(render_frame(result.table[cols], title=f"PSIS-LOO comparison of {kind} "
+    shown = result.table[cols].rename(columns={"max_pareto_k": "max k", "fit_seconds": "fit s"})
+    console.print(render_frame(shown, title=f"PSIS-LOO comparison of {kind} "
                                "(higher elpd_loo is better; unit: one replicate)"))
     console.print(f"Preferred: [bold]{result.best}[/bold]")
     for form, post in result.posteriors.items():

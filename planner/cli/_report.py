@@ -6,6 +6,7 @@ Heavy libraries (PyMC, torch, BoTorch, matplotlib) are imported inside the comma
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import atomic_write_text, console, fail_on_error
+from planner.cli._common import atomic_write_text, console, fail_on_error, write_table_atomic
 from planner.cli._plan import SourceArg
 
 DEMO_BUDGET = 1_000_000.0
@@ -41,6 +42,9 @@ def report(
     = None,
     seed: Annotated[int | None, typer.Option(help="Optimizer seed.")] = None,
     pdf: Annotated[bool, typer.Option(help="Also print report.pdf (needs Chromium).")] = False,
+    compare: Annotated[Path | None, typer.Option(help="compare.csv written by `sim2real "
+                                                 "compare --out` (shown in the diagnostics "
+                                                 "section).")] = None,
 ) -> None:
     """Write the decision report of a posterior (or curve table) and a plan."""
     from planner.optim.config import load_config, merge_settings, parse_pairs
@@ -59,7 +63,9 @@ def report(
         from planner.cli._plan import load_model
 
         model = load_model(source)
-        files, content = run_report(model, source, settings, out, payload=payload, pdf=pdf)
+        comparison = read_comparison(compare) if compare is not None else None
+        files, content = run_report(model, source, settings, out, payload=payload, pdf=pdf,
+                                    comparison=comparison)
     print_decision(content)
     console.print(f"Report written to [bold]{files.html}[/bold] (and report.json)")
 
@@ -81,6 +87,8 @@ def demo(
     chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
     seed: Annotated[int, typer.Option(help="Sampler and optimizer seed.")] = 20251125,
     pdf: Annotated[bool, typer.Option(help="Also print report.pdf (needs Chromium).")] = False,
+    compare: Annotated[bool, typer.Option(help="Also fit the alternative curve forms and "
+                                          "show their PSIS-LOO comparison.")] = True,
 ) -> None:
     """Fit, plan and report on an embedded example; print the report's path."""
     import time
@@ -99,13 +107,60 @@ def demo(
                                               target_fraction, seed)
         for line in assumptions:
             console.print(f"[cyan]assumption:[/cyan] {line}", highlight=False)
+        comparison = (compare_with_alternatives(model, chains=chains, seed=seed)
+                      if compare else None)
         out.mkdir(parents=True, exist_ok=True)
         model.to_netcdf(out / "posterior.nc")
+        if comparison is not None:
+            write_table_atomic(comparison, out / "compare.csv")
         files, content = run_report(model, out / "posterior.nc", settings, out,
-                                    assumptions=assumptions, pdf=pdf, label=str(path))
+                                    assumptions=assumptions, pdf=pdf, label=str(path),
+                                    comparison=comparison)
     print_decision(content)
     console.print(f"Demo finished in {time.perf_counter() - start:.0f} s.")
     console.print(str(files.html.resolve()))
+
+
+def compare_with_alternatives(model: Any, *, chains: int, seed: int,
+                              draws: int = 1000) -> Any:
+    """PSIS-LOO table of the fitted power law with floor against the alternative forms.
+
+    The fitted posterior is reused; each alternative form is fitted on the same data with
+    ``chains x draws`` (same tuning) so the comparison costs a few fits, not a refit of all.
+    """
+    from models.compare import compare_posteriors
+    from models.curve_forms import CURVE_FORMS, FormSpec, fit_form
+    from models.spec import SamplerConfig
+
+    posts: dict[str, Any] = {"power_law_floor": model}
+    sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
+    others = [f for f in CURVE_FORMS if f != "power_law_floor"]
+    for form in others:
+        with console.status(f"Model comparison: fitting {form} ({chains} chains x {draws} "
+                            "draws)..."), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            posts[form] = fit_form(model.data, FormSpec(form=form), sampler)
+    result = compare_posteriors(posts, "curve")
+    if result.advice:
+        console.print(f"[yellow]model comparison:[/yellow] {result.advice}", highlight=False)
+    return result.table
+
+
+def read_comparison(path: Path) -> Any:
+    """Read a ``sim2real compare --out`` CSV, with a clear error when it is not one."""
+    import pandas as pd
+
+    from models.errors import InputDataError
+
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InputDataError(f"{path}: cannot read the comparison table ({exc}).") from exc
+    missing = {"form", "elpd_loo", "se", "weight"} - set(table.columns)
+    if missing:
+        raise InputDataError(f"{path}: missing column(s) {sorted(missing)}; write it with "
+                             "`sim2real compare CURVES --out compare.csv`.")
+    return table
 
 
 def _example(example_path: Any, name: str) -> Path:
@@ -196,7 +251,8 @@ def progress_bar(total: int) -> Iterator[Any]:
 
 def run_report(model: Any, source: Path, settings: Any, out: Path, *,
                payload: dict[str, Any] | None = None, assumptions: list[str] | None = None,
-               pdf: bool = False, label: str | None = None) -> tuple[Any, Any]:
+               pdf: bool = False, label: str | None = None,
+               comparison: Any = None) -> tuple[Any, Any]:
     """Plan (unless ``payload`` is given), run the studies and write the report files.
 
     Returns the :class:`~planner.report.render.ReportFiles` and the report content.
@@ -212,7 +268,7 @@ def run_report(model: Any, source: Path, settings: Any, out: Path, *,
 
     problem, given = settings.problem(operating_point_from_table(model.data.table))
     sha = file_sha256(source)
-    warnings = []
+    flags: list[str] = []
     if payload is None:
         obj = make_objective(settings.objective, **settings.objective_kwargs())
         with console.status("Optimizing the batch (BoTorch)..."):
@@ -222,7 +278,7 @@ def run_report(model: Any, source: Path, settings: Any, out: Path, *,
         atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n",
                           out / "plan.json")
     elif payload["provenance"].get("posterior_sha256") not in (None, sha):
-        warnings.append(f"plan.json was made from {payload['provenance'].get('posterior')}, "
+        flags.append(f"plan.json was made from {payload['provenance'].get('posterior')}, "
                         f"not from {source} (different file contents): its numbers may not "
                         "match this posterior.")
     total = study_count(len(default_budgets(problem.budget)), len(STRATEGIES),
@@ -230,8 +286,8 @@ def run_report(model: Any, source: Path, settings: Any, out: Path, *,
     with progress_bar(total) as advance:
         content = report_content(model, payload, problem, given, settings,
                                  source=label or str(source), source_sha256=sha,
-                                 assumptions=assumptions or [], warnings=warnings,
-                                 advance=advance)
+                                 assumptions=assumptions or [], warnings=flags,
+                                 advance=advance, comparison=comparison)
     with console.status("Drawing figures and writing the report..."):
         return write_report(content, out, pdf=pdf), content
 

@@ -44,6 +44,10 @@ from planner.optim.result import PlanResult
 from planner.protocols import ErrorModel
 
 SCHEDULES = ("ratio", "geometric")
+#: SLSQP iterations of ``optimize_acqf`` (the per-task objective of early rounds takes more
+#: iterations than the one-shot plan; 30 keeps 10 sources x 4,000 draws within ~3 s with a
+#: utility within 1% of 100 iterations on the timing problem).
+MAXITER = 30
 
 
 def round_probability(final: float, remaining: int, schedule: str = "ratio") -> float:
@@ -104,7 +108,8 @@ def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: 
     schedule : str
         See :func:`round_probability`.
     **kwargs
-        Passed to :func:`planner.optim.optimizer.plan_batch`.
+        Passed to :func:`planner.optim.optimizer.plan_batch` (``maxiter`` defaults to
+        ``MAXITER``).
 
     Returns
     -------
@@ -117,6 +122,7 @@ def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: 
     'min_cost_with_probability'
     """
     p = round_probability(final_probability, remaining, schedule)
+    kwargs.setdefault("maxiter", MAXITER)
     prov = dict(kwargs.pop("provenance", None) or {})
     prov.update({"policy": "sequential", "schedule": schedule,
                  "final_probability": final_probability, "remaining_rounds": remaining,

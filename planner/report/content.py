@@ -341,10 +341,46 @@ def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary 
             problems += check.problems()
     comp = None
     if comparison is not None:
-        frame = comparison.reset_index().rename(columns={"index": "model"})
+        frame = comparison_frame(comparison)
         comp = tuple(to_jsonable(r) for r in frame.to_dict("records"))
+        problems += comparison_problems(frame)
     return DiagnosticsContent(mcmc=to_jsonable(mcmc), loo=loo, ppc=ppc, comparison=comp,
                               problems=tuple(problems))
+
+
+COMPARISON_COLUMNS = ("rank", "form", "elpd_loo", "se", "d_loo", "dse", "weight", "p_loo",
+                      "max_pareto_k", "n_high_k")
+
+
+def comparison_frame(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table with one ``form`` column (``az.compare`` puts it in the index)."""
+    frame = comparison if "form" in comparison else (
+        comparison.rename_axis("form").reset_index())
+    return frame[[c for c in COMPARISON_COLUMNS if c in frame]]
+
+
+def comparison_problems(frame: pd.DataFrame, default: str = "power_law_floor") -> list[str]:
+    """A red flag when PSIS-LOO clearly prefers another form to the one the plan used.
+
+    "Clearly" means the default form's elpd deficit exceeds twice its standard error.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"form": ["exp_saturation", "power_law_floor"],
+    ...                   "d_loo": [0.0, 20.0], "dse": [0.0, 7.0]})
+    >>> comparison_problems(f)[0][:40]
+    'PSIS-LOO prefers exp_saturation to power'
+    """
+    if not {"form", "d_loo", "dse"} <= set(frame.columns) or default not in set(frame["form"]):
+        return []
+    row = frame[frame["form"] == default].iloc[0]
+    best = str(frame["form"].iloc[0])
+    if best == default or not float(row["d_loo"]) > 2.0 * float(row["dse"]):
+        return []
+    return [f"PSIS-LOO prefers {best} to {default} (the form the plan uses) by "
+            f"{float(row['d_loo']):.1f} +/- {float(row['dse']):.1f} elpd: the curves are not "
+            "well described by a power law with a floor, so extrapolated sizes and exchange "
+            "rates carry model error beyond the intervals shown."]
 
 
 def _tup(values: Any) -> tuple[float, ...]:

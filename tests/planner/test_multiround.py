@@ -88,3 +88,14 @@ def test_sequential_round_respects_budget_and_grid() -> None:
                        op, targets={"a": 0.01})     # unreachable: spends, never overspends
     res = plan_next_round(model, prob, 0.9, remaining=2)
     assert res.total_cost <= 777.0 and res.allocation["mp"] % 50 == 0
+
+
+def test_levels_override_per_task_requirement_and_are_checked() -> None:
+    model, prob = _two_tasks()
+    # task a must reach 0.9 on its own, task b only 0.1: buys experiments of a only
+    res = plan_batch(model, prob, min_cost_with_probability(0.5, joint=False,
+                                                            levels={"a": 0.9, "b": 0.1}))
+    assert res.allocation["real:a"] > 0 and res.allocation["real:b"] == 0
+    assert res.p_target["a"] >= 0.9
+    with pytest.raises(PlanningError, match="levels"):
+        min_cost_with_probability(0.5, levels={"a": 1.0})

@@ -24,7 +24,7 @@ def fail_on_error() -> Iterator[None]:
     try:
         yield
     except Sim2RealError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from exc
 
 

@@ -89,7 +89,7 @@ def marginal_rate(de_dm: np.ndarray, de_dn: np.ndarray) -> np.ndarray:
     de_dm, de_dn = np.broadcast_arrays(np.asarray(de_dm, float), np.asarray(de_dn, float))
     out = np.full(de_dm.shape, np.inf)
     ok = de_dn < 0
-    out[ok] = de_dm[ok] / de_dn[ok]
+    out[ok] = de_dm[ok] / de_dn[ok] + 0.0  # + 0.0 turns -0.0 into 0.0
     return out
 
 

@@ -74,7 +74,13 @@ def exchange_draws(scratch: RouteCurve, transfer: RouteCurve,
         dn = transfer.model.error_draws(transfer.task, transfer.route, [n], [m - h])[:, 0]
         de_dm = (np.asarray(up) - np.asarray(dn)) / (2 * h)
     else:  # one more experiment moves the equivalent scratch learner from m_eq to m_eq + 1
-        de_dm = scratch.slope(m_eq)
+        # where no scratch size matches the pre-trained error (m_eq = inf) the scratch
+        # slope there is 0: one experiment is worth 0 simulations (not NaN, which
+        # quantile_row would drop and so bias the quantiles)
+        finite = np.isfinite(m_eq)
+        de_dm = np.zeros_like(m_eq)
+        if finite.any():
+            de_dm[finite] = np.asarray(scratch.slope(m_eq))[finite]
     return {"m_eq": m_eq, "transferred": m_eq - m, "average_rate": average_rate(n, m, m_eq),
             "marginal_rate": marginal_rate(de_dm, de_dn)}
 

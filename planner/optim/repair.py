@@ -58,19 +58,47 @@ def repair(x: np.ndarray, problem: PlanProblem, score: Score | None = None,
         A feasible integer batch.
     """
     g, lo, hi, c = problem.granularity, problem.lower, problem.upper, problem.costs
-    y = np.clip(np.floor(np.asarray(x, dtype=float) / g + 1e-9) * g, lo, hi)
-    while (y * c).sum() > problem.budget + 1e-9:
-        above = np.flatnonzero(y - g >= lo)
-        if above.size == 0:
-            raise PlanningError("no integer batch within the budget respects the minimums.")
-        i = above[np.argmax(c[above] * g[above])]
-        y[i] -= g[i]
+    # 1e-3 of a step absorbs the optimizer's slack at the budget constraint (299,999.9996
+    # is 300,000); the loop below trims whatever then exceeds the budget.
+    y = np.clip(np.floor(np.asarray(x, dtype=float) / g + 1e-3) * g, lo, hi)
+    y = _trim_to_budget(y, problem)
     if score is not None:
         y = _greedy_fill(y, problem, score, max_steps or 4 * len(y))
         y = _greedy_prune(y, problem, score, max_steps or 4 * len(y))
     if not is_feasible(y, problem):  # pragma: no cover - guarded above
         raise PlanningError(f"internal error: repaired batch {y} is infeasible.")
     return y.astype(np.int64)
+
+
+def _trim_to_budget(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
+    """Remove whole granularity steps, most expensive source first, until within budget.
+
+    Each pass removes, in one go, as many steps of one source as the excess needs (not one
+    step at a time: an excess of millions of samples would otherwise loop millions of times).
+
+    Examples
+    --------
+    >>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+    >>> op = OperatingPoint(n_sim={("gap", "mp"): 1000}, curve_n_real={("gap", "mp"): 50},
+    ...                     n_real={"gap": 50})
+    >>> p = PlanProblem(sources=(Source("mp", 1.0), Source("real:gap", 10.0)),
+    ...                 budget=100.0, operating=op)
+    >>> _trim_to_budget(np.array([50.0, 9.0]), p).tolist()
+    [50.0, 5.0]
+    >>> _trim_to_budget(np.array([3e6, 0.0]), p).tolist()
+    [100.0, 0.0]
+    """
+    g, lo, c = problem.granularity, problem.lower, problem.costs
+    y = y.copy()
+    while (excess := float((y * c).sum()) - problem.budget) > 1e-9:
+        above = np.flatnonzero(y - g >= lo)
+        if above.size == 0:
+            raise PlanningError("no integer batch within the budget respects the minimums.")
+        i = above[np.argmax(c[above] * g[above])]
+        step_cost = c[i] * g[i]
+        k = min(int(np.ceil(excess / step_cost - 1e-12)), int((y[i] - lo[i]) // g[i]))
+        y[i] -= max(k, 1) * g[i]
+    return y
 
 
 def _greedy_fill(y: np.ndarray, problem: PlanProblem, score: Score, steps: int) -> np.ndarray:

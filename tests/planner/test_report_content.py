@@ -104,7 +104,22 @@ def test_red_flags_when_diagnostics_fail(post_path: tuple[Any, Path]) -> None:
     flags = " ".join(content.red_flags)
     assert "R-hat" in flags and "7 divergent" in flags
     assert not content.to_dict()["diagnostics"]["ok"]
-    assert content.to_dict()["diagnostics"]["comparison"][0]["model"] == "power_law_floor"
+    assert content.to_dict()["diagnostics"]["comparison"][0]["form"] == "power_law_floor"
+
+
+def test_comparison_red_flag_when_loo_prefers_another_form(
+        post_path: tuple[Any, Path]) -> None:
+    post, path = post_path
+    comparison = pd.DataFrame({"form": ["exp_saturation", "power_law_floor"],
+                               "rank": [0, 1], "elpd_loo": [10.0, -12.0],
+                               "d_loo": [0.0, 22.0], "dse": [0.0, 5.0],
+                               "weight": [1.0, 0.0]})
+    content = build(post, path, budgets=[BUDGET], ratio_factors=(1.0,),
+                    comparison=comparison)
+    assert any("PSIS-LOO prefers exp_saturation" in f for f in content.red_flags)
+    close = comparison.assign(dse=[0.0, 15.0])  # within 2 se: no flag
+    content = build(post, path, budgets=[BUDGET], ratio_factors=(1.0,), comparison=close)
+    assert not any("PSIS-LOO prefers" in f for f in content.red_flags)
 
 
 def test_decision_warnings_and_verdicts() -> None:

@@ -41,7 +41,7 @@ import pandas as pd
 from models.contract import CurveData
 from models.design import Design, make_design, replicate_groups
 from models.errors import SpecError
-from models.priors import DEFAULT_PRIORS, Prior
+from models.priors import DEFAULT_PRIORS, Prior, resolve_priors
 from models.spec import LIKELIHOODS, ModelSpec, SamplerConfig
 from models.surface_forms import Ops
 
@@ -108,16 +108,8 @@ class FormSpec:
 
     def resolved_priors(self) -> dict[str, Prior]:
         """The form's defaults merged with the overrides, validated."""
-        defaults = FORM_PRIORS.get(self.form, {})
-        merged = dict(defaults)
-        for name, prior in self.priors.items():
-            if name not in defaults:
-                raise SpecError(f"unknown prior '{name}' for form '{self.form}'. Fix: use "
-                                f"one of {sorted(defaults)}.")
-            merged[name] = prior
-        for name, prior in merged.items():
-            prior.validate(name, positive=name.endswith("_sigma") or name in ("sigma", "nu"))
-        return merged
+        return resolve_priors(self.priors, FORM_PRIORS.get(self.form, {}),
+                              f"form '{self.form}'")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -27,8 +27,9 @@ from models.diagnostics import Diagnostics, compute_diagnostics
 from models.errors import InputDataError, UnknownCurveError
 from models.forms import namespace
 from models.spec import SamplerConfig
+from models.storage import load_posterior, save_posterior
 from models.surface_forms import NUMPY_OPS, torch_ops
-from models.surface_posterior import as_numpy, load_posterior, save_posterior
+from models.surface_posterior import as_numpy
 
 KIND = "sim2real_curve_form"
 

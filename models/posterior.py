@@ -14,18 +14,15 @@ Examples
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.contract import NO_SOURCE, REQUIRED_COLUMNS, CurveData, validate_table
+from models.contract import NO_SOURCE, CurveData
 from models.design import Design, make_design
 from models.diagnostics import Diagnostics, compute_diagnostics
 from models.errors import InputDataError, UnknownCurveError
@@ -33,6 +30,10 @@ from models.forms import invert_power_law_floor, namespace, power_law_floor
 from models.spec import ModelSpec, SamplerConfig
 
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
+
+
+#: ``sim2real_kind`` of the files this posterior writes (older files without it are curves).
+KIND = "curve"
 
 
 @dataclass(frozen=True)
@@ -235,59 +236,24 @@ class CurvePosterior:
     # ----------------------------------------------------------------- persistence
     def to_netcdf(self, path: str | Path) -> Path:
         """Save atomically (temp file + rename) as a self-describing netCDF file."""
-        import arviz as az
+        from models.storage import save_posterior
 
-        path = Path(path)
-        table = self.data.table[[*REQUIRED_COLUMNS] + (["n_test"] if "n_test" in
-                                                       self.data.table else [])].copy()
-        if "n_test" in table:
-            table["n_test"] = table["n_test"].astype("float64")
-        table_ds = table.rename_axis("row").to_xarray()
-        for col in ("task", "sim_source", "metric"):
-            table_ds[col] = table_ds[col].astype(str)
-        idata = az.InferenceData(posterior=self.idata.posterior,
-                                 sample_stats=self.idata.sample_stats,
-                                 constant_data=table_ds)
-        idata["posterior"].attrs.update({
-            "sim2real_spec": json.dumps(self.spec.to_dict()),
-            "sim2real_sampler": json.dumps(self.sampler.to_dict()),
-            "sim2real_origin": self.data.origin,
-            "sim2real_created": datetime.now(UTC).isoformat(timespec="seconds"),
-        })
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            idata.to_netcdf(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return save_posterior(self.idata, self.data, {
+            "sim2real_kind": KIND, "sim2real_spec": json.dumps(self.spec.to_dict()),
+            "sim2real_sampler": json.dumps(self.sampler.to_dict())}, path)
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> CurvePosterior:
         """Load a posterior saved by :meth:`to_netcdf` (no CSV needed)."""
-        import arviz as az
+        from models.powerlaw import diagnostic_vars
+        from models.storage import load_posterior
 
-        path = Path(path)
-        if not path.is_file():
-            raise InputDataError(f"{path}: posterior file not found. Fix: run `sim2real fit` "
-                                 "first or check the path.")
+        idata, data, attrs = load_posterior(path, KIND)
         try:
-            idata = az.from_netcdf(path)
-            attrs = idata.posterior.attrs
-            table = idata.constant_data.to_dataframe().reset_index(drop=True)
             spec = ModelSpec.from_dict(json.loads(attrs["sim2real_spec"]))
             sampler = SamplerConfig(**json.loads(attrs["sim2real_sampler"]))
-            origin = str(attrs.get("sim2real_origin", str(path)))
-        except (KeyError, AttributeError, OSError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise InputDataError(f"{path}: not a sim2real posterior file ({exc}).") from exc
-        if "n_test" in table:
-            table["n_test"] = table["n_test"].astype("Int64")
-        data = validate_table(table, origin)
-        from models.powerlaw import diagnostic_vars
-
         diagnostics = compute_diagnostics(idata, var_names=diagnostic_vars(idata.posterior))
         return cls(idata=idata, data=data, spec=spec, sampler=sampler,
                    diagnostics=diagnostics)

@@ -124,23 +124,40 @@ DEFAULT_PRIORS: dict[str, Prior] = {
 POSITIVE_PRIORS = frozenset({"logit_f_sigma", "log_alpha_sigma", "sigma", "nu"})
 
 
-def resolve_priors(overrides: Mapping[str, Prior] | None = None) -> dict[str, Prior]:
+def resolve_priors(overrides: Mapping[str, Prior] | None = None,
+                   defaults: Mapping[str, Prior] | None = None,
+                   what: str = "the power law") -> dict[str, Prior]:
     """Merge user overrides into the defaults and validate every prior.
+
+    Parameters
+    ----------
+    overrides : Mapping[str, Prior], optional
+        User priors by name; each name must be one of ``defaults``.
+    defaults : Mapping[str, Prior], optional
+        The model's default priors (:data:`DEFAULT_PRIORS` when omitted; the alternative
+        curve forms and the surfaces pass their own).
+    what : str
+        Model name used in error messages.
 
     Examples
     --------
     >>> p = resolve_priors({"sigma": Prior("HalfNormal", sigma=0.1)})
     >>> p["sigma"].params["sigma"]
     0.1
+    >>> resolve_priors({"beta": Prior("Normal", mu=0.0, sigma=1.0)})
+    Traceback (most recent call last):
+    ...
+    models.errors.SpecError: unknown prior 'beta' for the power law. Fix: use one of ...
     """
-    merged = dict(DEFAULT_PRIORS)
+    base = DEFAULT_PRIORS if defaults is None else defaults
+    merged = dict(base)
     for name, prior in (overrides or {}).items():
-        if name not in DEFAULT_PRIORS:
-            raise SpecError(f"unknown prior name '{name}'. Fix: use one of "
-                            f"{sorted(DEFAULT_PRIORS)}.")
+        if name not in base:
+            raise SpecError(f"unknown prior '{name}' for {what}. Fix: use one of "
+                            f"{sorted(base)}.")
         if not isinstance(prior, Prior):
             raise SpecError(f"prior '{name}' must be a Prior, got {type(prior).__name__}.")
         merged[name] = prior
     for name, prior in merged.items():
-        prior.validate(name, positive=name in POSITIVE_PRIORS)
+        prior.validate(name, positive=name in POSITIVE_PRIORS or name.endswith("_sigma"))
     return merged

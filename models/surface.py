@@ -35,7 +35,7 @@ import pandas as pd
 
 from models.contract import NO_SOURCE, CurveData
 from models.errors import InputDataError, SpecError
-from models.priors import Prior
+from models.priors import Prior, resolve_priors
 from models.spec import LIKELIHOODS, SamplerConfig
 from models.surface_forms import SURFACE_FORMS, pytensor_ops, surface_log_error
 
@@ -105,16 +105,8 @@ class SurfaceSpec:
 
     def resolved_priors(self) -> dict[str, Prior]:
         """The form's default priors merged with the overrides, validated."""
-        defaults = SURFACE_PRIORS.get(self.form, {})
-        merged = dict(defaults)
-        for name, prior in self.priors.items():
-            if name not in defaults:
-                raise SpecError(f"unknown prior '{name}' for surface form '{self.form}'. "
-                                f"Fix: use one of {sorted(defaults)}.")
-            merged[name] = prior
-        for name, prior in merged.items():
-            prior.validate(name, positive=name.endswith("_sigma") or name in ("sigma", "nu"))
-        return merged
+        return resolve_priors(self.priors, SURFACE_PRIORS.get(self.form, {}),
+                              f"surface form '{self.form}'")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

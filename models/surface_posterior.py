@@ -10,21 +10,19 @@ Examples
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.contract import NO_SOURCE, REQUIRED_COLUMNS, CurveData, validate_table
+from models.contract import NO_SOURCE, CurveData
 from models.diagnostics import Diagnostics, compute_diagnostics
 from models.errors import InputDataError, UnknownCurveError
 from models.forms import namespace
 from models.spec import SamplerConfig
+from models.storage import load_posterior, save_posterior
 from models.surface import (
     PAIR_PARAMS,
     TASK_PARAMS,
@@ -228,56 +226,3 @@ def _as(xp: Any, v: np.ndarray) -> Any:
 def as_numpy(x: Any) -> Any:
     """A NumPy view of a torch tensor (detached), anything else unchanged."""
     return x.detach().cpu().numpy() if hasattr(x, "detach") else x
-
-
-def save_posterior(idata: Any, data: CurveData, attrs: dict[str, Any],
-                   path: str | Path) -> Path:
-    """Write posterior + sample stats + the input table atomically (temp file + rename)."""
-    import arviz as az
-
-    path = Path(path)
-    cols = [*REQUIRED_COLUMNS] + (["n_test"] if "n_test" in data.table else [])
-    table = data.table[cols].copy()
-    if "n_test" in table:
-        table["n_test"] = table["n_test"].astype("float64")
-    table_ds = table.rename_axis("row").to_xarray()
-    for col in ("task", "sim_source", "metric"):
-        table_ds[col] = table_ds[col].astype(str)
-    out: Any = az.InferenceData(posterior=idata.posterior, sample_stats=idata.sample_stats,
-                           constant_data=table_ds)
-    out.posterior.attrs.update({k: v if isinstance(v, str) else json.dumps(v)
-                                for k, v in attrs.items()})
-    out.posterior.attrs["sim2real_origin"] = data.origin
-    out.posterior.attrs["sim2real_created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        out.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def load_posterior(path: str | Path, kind: str) -> tuple[Any, CurveData, dict[str, Any]]:
-    """Read a file written by :func:`save_posterior`; check its ``sim2real_kind``."""
-    import arviz as az
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(f"{path}: posterior file not found. Fix: check the path.")
-    try:
-        idata = az.from_netcdf(path)
-        attrs = dict(idata.posterior.attrs)
-        table = idata.constant_data.to_dataframe().reset_index(drop=True)
-    except (KeyError, AttributeError, OSError, ValueError) as exc:
-        raise InputDataError(f"{path}: not a sim2real posterior file ({exc}).") from exc
-    if attrs.get("sim2real_kind") != kind:
-        raise InputDataError(f"{path}: holds a '{attrs.get('sim2real_kind', 'curves')}' "
-                             f"posterior, not '{kind}'. Fix: load it with the matching class.")
-    if "n_test" in table:
-        table["n_test"] = table["n_test"].astype("Int64")
-    data = validate_table(table, str(attrs.get("sim2real_origin", path)))
-    return idata, data, attrs

@@ -57,7 +57,7 @@ def repair(x: np.ndarray, problem: PlanProblem, score: Score | None = None,
     ndarray of int
         A feasible integer batch.
     """
-    g, lo, hi, c = problem.granularity, problem.lower, problem.upper, problem.costs
+    g, lo, hi = problem.granularity, problem.lower, problem.upper
     # 1e-3 of a step absorbs the optimizer's slack at the budget constraint (299,999.9996
     # is 300,000); the loop below trims whatever then exceeds the budget.
     y = np.clip(np.floor(np.asarray(x, dtype=float) / g + 1e-3) * g, lo, hi)

@@ -32,7 +32,7 @@ def test_prior_overrides_and_unknown_names() -> None:
     merged = resolve_priors({"sigma": Prior("Exponential", lam=10.0)})
     assert merged["sigma"].distribution == "Exponential"
     assert merged["log_e"] == DEFAULT_PRIORS["log_e"]
-    with pytest.raises(SpecError, match="unknown prior name"):
+    with pytest.raises(SpecError, match="unknown prior"):
         resolve_priors({"slope": Prior("Normal", mu=0, sigma=1)})
     spec = ModelSpec(likelihood="student_t", priors={"sigma": Prior("HalfNormal", sigma=0.1)})
     assert ModelSpec.from_dict(spec.to_dict()) == spec

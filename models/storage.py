@@ -79,3 +79,43 @@ def load_posterior(path: str | Path, kind: str) -> tuple[Any, CurveData, dict[st
         table["n_test"] = table["n_test"].astype("Int64")
     data = validate_table(table, str(attrs.get("sim2real_origin", path)))
     return idata, data, attrs
+
+
+def posterior_kind(path: str | Path) -> str:
+    """``sim2real_kind`` of a posterior file without loading its draws.
+
+    Files written before kinds were recorded are single-axis curve posteriors (``"curve"``).
+    """
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(path, group="posterior") as ds:
+            return str(ds.attrs.get("sim2real_kind", "curve"))
+    except (OSError, ValueError) as exc:
+        raise InputDataError(f"{path}: not a sim2real posterior file ({exc}).") from exc
+
+
+def load_any_posterior(path: str | Path) -> Any:
+    """Load a curve, curve-form or surface posterior, whichever the file holds.
+
+    Examples
+    --------
+    >>> post = load_any_posterior("surface.nc")   # doctest: +SKIP
+    >>> type(post).__name__                        # doctest: +SKIP
+    'SurfacePosterior'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(f"{path}: posterior file not found. Fix: check the path.")
+    kind = posterior_kind(path)
+    if kind == "sim2real_surface":
+        from models.surface_posterior import SurfacePosterior
+
+        return SurfacePosterior.from_netcdf(path)
+    if kind == "sim2real_curve_form":
+        from models.form_posterior import FormPosterior
+
+        return FormPosterior.from_netcdf(path)
+    from models.posterior import CurvePosterior
+
+    return CurvePosterior.from_netcdf(path)

@@ -22,15 +22,16 @@ SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real f
 
 
 def load_model(path: Path, draws: int = 500, chains: int = 2, seed: int = 20251125) -> Any:
-    """A posterior from a netCDF file, or fitted on the fly from a curve table."""
+    """A posterior from a netCDF file (curves, a curve form or a two-axis surface, whichever
+    it holds), or the default power law fitted on the fly from a curve table."""
     from models.errors import InputDataError
 
     if not path.exists():
         raise InputDataError(f"{path}: no such file.")
     if path.suffix.lower() in NETCDF:
-        from models.posterior import CurvePosterior
+        from models.storage import load_any_posterior
 
-        return CurvePosterior.from_netcdf(path)
+        return load_any_posterior(path)
     from models.fit import fit_curves
     from models.spec import SamplerConfig
 

@@ -63,6 +63,7 @@ def report(
         from planner.cli._plan import load_model
 
         model = load_model(source)
+        _require_curve_posterior(model, source)
         comparison = read_comparison(compare) if compare is not None else None
         files, content = run_report(model, source, settings, out, payload=payload, pdf=pdf,
                                     comparison=comparison)
@@ -144,6 +145,19 @@ def compare_with_alternatives(model: Any, *, chains: int, seed: int,
     if result.advice:
         console.print(f"[yellow]model comparison:[/yellow] {result.advice}", highlight=False)
     return result.table
+
+
+def _require_curve_posterior(model: Any, source: Path) -> None:
+    """The report draws the single-axis curves: refuse surfaces / alternative forms clearly."""
+    from models.errors import InputDataError
+    from models.posterior import CurvePosterior
+
+    if not isinstance(model, CurvePosterior):
+        raise InputDataError(
+            f"{source}: holds a {type(model).__name__}; the report is built on the default "
+            "single-axis power-law posterior. Fix: pass the curve table or a `sim2real fit` "
+            "posterior (surfaces and other forms work with `sim2real plan` and `exchange`; "
+            "add their LOO comparison with --compare).")
 
 
 def read_comparison(path: Path) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -89,3 +90,20 @@ def test_fit_surface_rejects_a_table_without_databases(tmp_path: Path) -> None:
                                          *TINY])
     assert result.exit_code == 2 and "no pre-training rows" in result.output
     assert not out.exists()
+
+
+def test_plan_on_a_saved_surface_and_report_refuses_it(surface_file: Path,
+                                                       tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    result = runner.invoke(build_app(), ["plan", str(surface_file), "--budget", "5000",
+                                         "--cost", "db=1", "--cost", "real=50",
+                                         "--target", "task=0.2", "--out", str(plan)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(plan.read_text())
+    assert set(payload["allocation"]) == {"db", "real"}
+    assert payload["total_cost"] <= 5000
+    result = runner.invoke(build_app(), ["report", str(surface_file), "--plan", str(plan),
+                                         "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 2
+    assert "SurfacePosterior" in result.output and "Fix:" in result.output
+    assert not (tmp_path / "rep" / "report.html").exists()

@@ -93,21 +93,26 @@ def marginal_rate(de_dm: np.ndarray, de_dn: np.ndarray) -> np.ndarray:
     return out
 
 
-def invert_on_grid(error_at: Callable[[np.ndarray], np.ndarray], target: float,
+def invert_on_grid(error_at: Callable[[np.ndarray], np.ndarray], target: float | np.ndarray,
                    grid: np.ndarray = GRID) -> np.ndarray:
     """Draw-wise smallest size with error <= target from error draws on a log grid.
 
-    ``error_at(grid)`` returns ``(S, G)`` draws of a decreasing curve; sizes are
-    interpolated in log-log between grid points; ``inf`` if not reached by ``grid[-1]``.
+    ``error_at(grid)`` returns ``(S, G)`` draws of a decreasing curve; ``target`` is one
+    error or one per draw ``(S,)``; sizes are interpolated in log-log between grid points;
+    ``inf`` if not reached by ``grid[-1]``.
 
     Examples
     --------
     >>> f = lambda x: (0.1 + x ** -0.5)[None, :]
     >>> round(float(invert_on_grid(f, 0.2)[0]))
     100
+    >>> g = lambda x: np.stack([0.1 + x ** -0.5, 0.1 + x ** -0.5])
+    >>> np.round(invert_on_grid(g, np.array([0.2, 0.15])), 1).tolist()
+    [100.0, 400.0]
     """
     e = np.asarray(error_at(grid), dtype=float)
-    below = e <= target
+    t = np.broadcast_to(np.asarray(target, dtype=float), (e.shape[0],))
+    below = e <= t[:, None]
     first = np.where(below.any(1), below.argmax(1), -1)
     out = np.full(e.shape[0], np.inf)
     for s in np.flatnonzero(first >= 0):
@@ -116,7 +121,7 @@ def invert_on_grid(error_at: Callable[[np.ndarray], np.ndarray], target: float,
             out[s] = grid[0]
             continue
         le0, le1 = np.log(e[s, j - 1]), np.log(e[s, j])
-        frac = (le0 - np.log(target)) / (le0 - le1) if le0 != le1 else 1.0
+        frac = (le0 - np.log(t[s])) / (le0 - le1) if le0 != le1 else 1.0
         out[s] = np.exp(np.log(grid[j - 1]) + frac * (np.log(grid[j]) - np.log(grid[j - 1])))
     return out
 

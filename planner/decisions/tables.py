@@ -94,15 +94,9 @@ def _invert_drawwise(curve: RouteCurve, errors: np.ndarray) -> np.ndarray:
         ok = errors > c
         out[ok] = (d[ok] / (errors[ok] - c[ok])) ** (1.0 / a[ok])
         return out
-    from planner.decisions.core import GRID
+    from planner.decisions.core import invert_on_grid
 
-    e = curve.error_at(GRID)                                   # (S, G)
-    out = np.full(errors.shape, np.inf)
-    for s in range(len(errors)):
-        below = np.flatnonzero(e[s] <= errors[s])
-        if below.size:
-            out[s] = GRID[max(below[0], 0)]
-    return out
+    return invert_on_grid(curve.error_at, errors)  # log-log interpolation between grid points
 
 
 def exchange_table(model: ErrorModel, tasks: list[str] | None = None,

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ("summary", "fit_speed", "calibration", "models", "extrapolation", "planner", "report",
-         "sweep", "retrospective")
+ORDER = ("summary", "fit_speed", "calibration", "slow_tests", "models", "extrapolation",
+         "planner", "report", "sweep", "retrospective")
 
 
 

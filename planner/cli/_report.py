@@ -86,6 +86,10 @@ def demo(
     draws: Annotated[int, typer.Option(min=10, help="Draws per chain.")] = 2000,
     tune: Annotated[int, typer.Option(min=10, help="Tuning steps per chain.")] = 2000,
     chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
+    target_accept: Annotated[float, typer.Option(min=0.5, max=0.999, help="NUTS target "
+                                                 "acceptance (high: the 16 band-gap curves "
+                                                 "pin the population scale of alpha near "
+                                                 "zero, which needs small steps).")] = 0.99,
     seed: Annotated[int, typer.Option(help="Sampler and optimizer seed.")] = 20251125,
     pdf: Annotated[bool, typer.Option(help="Also print report.pdf (needs Chromium).")] = False,
     compare: Annotated[bool, typer.Option(help="Also fit the alternative curve forms and "
@@ -103,7 +107,7 @@ def demo(
         path = _example(example_path, example)
         with console.status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
             model = fit_curves(path, None, SamplerConfig(draws=draws, tune=tune, chains=chains,
-                                                         seed=seed))
+                                                         seed=seed, target_accept=target_accept))
         settings, assumptions = demo_settings(model, budget, experiment_cost,
                                               target_fraction, seed)
         for line in assumptions:

@@ -141,21 +141,14 @@ def surface_exchange(source: Path, form: str, tasks: list[str] | None,
                      out: Path | None) -> None:
     """Body of ``sim2real exchange --surface FORM``: surface exchange rates, printed."""
     from planner.decisions.surface import surface_exchange_table
-    from planner.report.tables import render_frame
+    from planner.report.tables import render_exchange
 
     with fail_on_error():
         rates = surface_exchange_table(load_surface(source, form), tasks=tasks or None)
         if out is not None:
             write_table_atomic(rates, out)
-    cols = ["task", "sim_source", "n_sim", "n_real"]
-    for name, title in (("m_eq", "Equivalent real sample size m_eq"),
-                        ("transferred", "Data transferred m_eq - m"),
-                        ("average_rate", "Average rate: simulations per transferred "
-                                         "experiment"),
-                        ("marginal_rate", "Marginal rate: simulations per experiment")):
-        qcols = {f"{name}_q{q}": f"q{q}" for q in ("05", "50", "95")}
-        console.print(render_frame(rates[[*cols, *qcols]].rename(columns=qcols),
-                                   title=f"{title} (surface '{form}')"))
+    for table in render_exchange(rates, suffix=f" (surface '{form}')"):
+        console.print(table)
     if out is not None:
         console.print(f"Table written to [bold]{out}[/bold]")
 

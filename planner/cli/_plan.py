@@ -156,7 +156,7 @@ def exchange(
         return
     from planner.cli._common import write_table_atomic
     from planner.decisions import database_value_table, exchange_table
-    from planner.report.tables import render_frame
+    from planner.report.tables import render_exchange, render_frame
 
     with fail_on_error():
         model = load_model(source)
@@ -164,15 +164,8 @@ def exchange(
         value = database_value_table(model)
     if task:
         value = value[value["task"].isin(task)]
-    cols = ["task", "sim_source", "n_sim", "n_real"]
-    for name, title in (("m_eq", "Equivalent real sample size m_eq"),
-                        ("transferred", "Data transferred m_eq - m"),
-                        ("average_rate", "Average rate: simulations per transferred "
-                                         "experiment"),
-                        ("marginal_rate", "Marginal rate: simulations per experiment")):
-        qcols = {f"{name}_q{q}": f"q{q}" for q in ("05", "50", "95")}
-        console.print(render_frame(rates[[*cols, *qcols]].rename(columns=qcols),
-                                   title=title))
+    for table in render_exchange(rates):
+        console.print(table)
     short = value.rename(columns=lambda c: c.replace("reduction_", ""))
     console.print(render_frame(short, title="Error reduction per 1,000 more simulations"))
     if out is not None:

@@ -88,3 +88,25 @@ def render_diagnostics(diagnostics: Any) -> Table:
                   fmt_number(d["min_ess_tail"]), str(d["divergences"]),
                   fmt_number(d["min_bfmi"]), f"{d['chains']} x {d['draws']}")
     return table
+
+
+EXCHANGE_QUANTITIES = (("m_eq", "Equivalent real sample size m_eq"),
+                       ("transferred", "Data transferred m_eq - m"),
+                       ("average_rate", "Average rate: simulations per transferred experiment"),
+                       ("marginal_rate", "Marginal rate: simulations per experiment"))
+
+
+def render_exchange(rates: pd.DataFrame, suffix: str = "") -> list[Table]:
+    """One table per exchange quantity (q05 / q50 / q95 per task and database).
+
+    ``rates`` is the output of :func:`planner.decisions.exchange_table` or
+    :func:`planner.decisions.surface.surface_exchange_table`.
+    """
+    cols = ["task", "sim_source", "n_sim", "n_real"]
+    tables = []
+    for name, title in EXCHANGE_QUANTITIES:
+        qcols = {f"{name}_q{q}": f"q{q}" for q in ("05", "50", "95")}
+        tables.append(render_frame(rates[[*cols, *qcols]].rename(columns=qcols),
+                                   title=title + suffix))
+    return tables
+

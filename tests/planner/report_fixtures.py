@@ -15,27 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from tests.conftest import make_idata
+from tests.conftest import make_simple_table as simple_table
 
 LAWS = {"t|none|n_sim=0": (0.2, 2.0, 0.5), "t|dft|n_real=20": (0.1, 1.0, 0.3)}
 COSTS = {"dft": 1.0, "real": 20.0}
 TARGET = 0.15
 BUDGET = 20000.0
-
-
-def simple_table() -> pd.DataFrame:
-    """Same rows as the ``simple_table`` fixture of ``tests/conftest.py``."""
-    rows = []
-    for m in (10, 20, 40, 80):
-        for s in (0, 1):
-            rows.append(("t", "none", 0, m, s, 0.2 + 2.0 * m ** -0.5, "MAE"))
-    for n in (100, 1000, 10000):
-        for s in (0, 1):
-            rows.append(("t", "dft", n, 20, s, 0.1 + 1.0 * n ** -0.3, "MAE"))
-    return pd.DataFrame(rows, columns=["task", "sim_source", "n_sim", "n_real", "seed",
-                                       "error", "metric"])
 
 
 def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:

@@ -40,25 +40,36 @@ def fit(
                                                         "(default: 0.9, more for few "
                                                         "curves).")] = None,
     backend: Annotated[str, typer.Option(help="nutpie or pymc.")] = "nutpie",
+    form: Annotated[str, typer.Option(help="Curve form: power_law_floor (the default "
+                                      "model), power_law, broken_power_law or "
+                                      "exp_saturation (rank them with `sim2real "
+                                      "compare`).")] = "power_law_floor",
 ) -> None:
-    """Fit the hierarchical power-law model and save its posterior."""
-    from models.fit import fit_curves
-    from models.spec import ModelSpec, SamplerConfig
-    from planner.report.tables import render_diagnostics, render_parameters
+    """Fit the hierarchical power-law model (or another curve form) and save its posterior.
+
+    ``plan`` and ``exchange`` accept the saved file whatever its form.
+    """
+    from models.curve_forms import DEFAULT_FORM, FormSpec, fit_form
+    from models.spec import SamplerConfig
+    from planner.report.tables import render_diagnostics, render_frame, render_parameters
 
     with fail_on_error():
-        spec = ModelSpec(likelihood=likelihood)
+        spec = FormSpec(form=form, likelihood=likelihood)
         spec.validate()
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, backend=backend, progress=True)
         sampler.validate()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with console.status(f"Compiling and sampling ({chains} chains x {draws} "
-                                f"draws, {backend})..."):
-                posterior = fit_curves(curves, spec, sampler)
+            with console.status(f"Compiling and sampling '{form}' ({chains} chains x "
+                                f"{draws} draws, {backend})..."):
+                posterior = fit_form(curves, spec, sampler)
         posterior.to_netcdf(out)
-    console.print(render_parameters(posterior.summary()))
+    if form == DEFAULT_FORM:
+        console.print(render_parameters(posterior.summary()))
+    else:
+        console.print(render_frame(posterior.summary().round(4),
+                                   title=f"Curve form '{form}': posterior summary"))
     console.print(render_diagnostics(posterior.diagnostics))
     for w in caught:
         if "diagnostics" in str(w.message) or "ignoring" in str(w.message):

@@ -133,6 +133,8 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
         console.print(f"P(all targets met) = {payload['provenance']['p_all_targets']:.3f}")
     if len(payload["rounds"]) > 1:
         console.print(f"Rounds: {payload['rounds']}")
+    if payload["provenance"].get("fallback"):
+        console.print(f"[yellow]Note:[/yellow] {payload['provenance']['fallback']}.")
     if sizes is not None:
         for _, r in sizes[sizes["note"] != ""].iterrows():
             console.print(f"[yellow]{r['task']} via {r['route']}:[/yellow] P(unreachable) = "

@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from models.errors import PlanningError
-from planner.acquisition.objectives import Objective, ObjectiveContext, p_all_targets
+from planner.acquisition.objectives import (
+    Objective,
+    ObjectiveContext,
+    expected_error,
+    p_all_targets,
+)
 from planner.optim.evaluate import TaskErrorEvaluator
 from planner.optim.problem import PlanProblem
 from planner.optim.repair import repair
@@ -107,6 +112,8 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
 
     t0 = time.perf_counter()
     evaluator = TaskErrorEvaluator(model, problem)
+    objective_context(problem, objective, evaluator.tasks)   # validates the targets
+    objective, fallback = unreachable_fallback(evaluator, problem, objective)
     ctx = objective_context(problem, objective, evaluator.tasks)
     lo = torch.as_tensor(problem.lower, dtype=torch.float64)
     hi = torch.as_tensor(problem.upper, dtype=torch.float64)
@@ -136,7 +143,43 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
             "raw_samples": raw_samples, "seed": seed,
             "seconds": round(time.perf_counter() - t0, 3)}
     prov.update(provenance or {})
+    if fallback:
+        prov["fallback"] = fallback
     return summarize(evaluator, problem, best, objective, objective.name, prov)
+
+
+def unreachable_fallback(evaluator: TaskErrorEvaluator, problem: PlanProblem,
+                         objective: Objective) -> tuple[Objective, str | None]:
+    """Swap a probability requirement no batch can approach for expected error.
+
+    With every source at its largest count at once (more than any batch within the budget
+    can buy) no posterior draw meets any task's target: every batch then has probability
+    0, the cost term alone decides and the cheapest batch (nothing) would win. The plan
+    minimizes the expected (weighted) error instead and says why.
+
+    Returns
+    -------
+    tuple
+        The objective to optimize and a note (``None`` when nothing changed).
+
+    Examples
+    --------
+    >>> unreachable_fallback(evaluator, problem, expected_error())  # doctest: +SKIP
+    (Objective(name='expected_error', ...), None)
+    """
+    if objective.name != "min_cost_with_probability":
+        return objective, None
+    ctx = objective_context(problem, objective, evaluator.tasks)
+    targets = ctx.targets.numpy()
+    draws = np.asarray(evaluator(problem.upper[None, :].astype(float)))[:, 0, :]
+    has = ~np.isnan(targets)
+    if np.any(draws[:, has] <= targets[has]):
+        return objective, None
+    note = ("no posterior draw meets any target even with every source at its largest "
+            "count, so no batch within the budget can raise the probability; the batch "
+            "minimizes the expected error instead (a larger budget, another route or a "
+            "less ambitious target is needed)")
+    return expected_error(objective.weights), note
 
 
 def best_on_ray(x: np.ndarray, problem: PlanProblem, score: Any) -> np.ndarray:

@@ -380,7 +380,9 @@ def comparison_problems(frame: pd.DataFrame, default: str = "power_law_floor") -
     return [f"PSIS-LOO prefers {best} to {default} (the form the plan uses) by "
             f"{float(row['d_loo']):.1f} +/- {float(row['dse']):.1f} elpd: the curves are not "
             "well described by a power law with a floor, so extrapolated sizes and exchange "
-            "rates carry model error beyond the intervals shown."]
+            "rates carry model error beyond the intervals shown. To see how the "
+            f"recommendation moves: `sim2real fit CURVES --form {best} --out alt.nc`, then "
+            "`sim2real plan alt.nc` with the same options."]
 
 
 def _tup(values: Any) -> tuple[float, ...]:

@@ -116,6 +116,9 @@ def decision_warnings(plan: Mapping[str, Any], required: float | None,
                    f"{fmt_pct(p_all)} only (required {fmt_pct(need)}): the budget is too "
                    "small for the targets, or the targets are too ambitious."
                    + (f" {hint}" if hint else ""))
+    fallback = plan.get("provenance", {}).get("fallback")
+    if fallback:
+        out.append(f"The targets cannot be approached within this budget: {fallback}.")
     if plan["total_cost"] <= 0:
         out.append("The recommendation is to buy nothing: within this budget no batch "
                    "improves the objective by more than it costs.")

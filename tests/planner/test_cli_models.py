@@ -107,3 +107,25 @@ def test_plan_on_a_saved_surface_and_report_refuses_it(surface_file: Path,
     assert result.exit_code == 2
     assert "SurfacePosterior" in result.output and "Fix:" in result.output
     assert not (tmp_path / "rep" / "report.html").exists()
+
+
+def test_fit_another_form_then_plan_with_it(tmp_path: Path) -> None:
+    curves, post, plan = tmp_path / "c.csv", tmp_path / "exp.nc", tmp_path / "plan.json"
+    simulate_curve_table("exp_saturation", [{"C": 0.1, "A": 0.5, "gamma": 0.7, "xs": 300}],
+                         sigma=0.02).to_csv(curves, index=False)
+    result = runner.invoke(build_app(), ["fit", str(curves), "--form", "exp_saturation",
+                                         "--out", str(post), *TINY])
+    assert result.exit_code == 0, result.output
+    assert "Curve form 'exp_saturation'" in result.output and "MCMC diagnostics" in result.output
+    result = runner.invoke(build_app(), ["plan", str(post), "--budget", "5000",
+                                         "--cost", "real=1", "--objective", "expected_error",
+                                         "--out", str(plan)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(plan.read_text())
+    assert payload["total_cost"] == 5000 and payload["allocation"] == {"real": 5000}
+    after, now = payload["expected_error"]["task0"], payload["current_error"]["task0"]
+    assert after["mean"] < now["mean"]
+    bad = runner.invoke(build_app(), ["fit", str(curves), "--form", "cubic", "--out",
+                                      str(tmp_path / "x.nc"), *TINY])
+    assert bad.exit_code == 2 and "unknown curve form 'cubic'" in bad.output
+    assert not (tmp_path / "x.nc").exists()

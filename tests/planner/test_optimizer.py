@@ -86,6 +86,21 @@ def test_min_cost_spends_less_than_expected_error_when_target_easy() -> None:
     assert cheap.total_cost < 0.5 * full.total_cost
 
 
+def test_unreachable_target_falls_back_to_expected_error() -> None:
+    # Both floors (0.05) are above the target 0.01: no batch has any probability, so the
+    # probability objective alone would buy nothing; the plan reduces the error instead.
+    model, op = one_task(noisy(0.05, 2.0, 0.5, seed=1), noisy(0.05, 3.0, 0.4, 50.0, seed=2))
+    prob = _problem(op, 5000.0, target=0.01)
+    res = plan_batch(model, prob, min_cost_with_probability(0.9))
+    assert res.objective == "expected_error"
+    assert "no posterior draw meets any target" in res.provenance["fallback"]
+    assert res.total_cost > 0.9 * 5000.0
+    assert res.expected_error["a"].mean < res.current_error["a"].mean
+    reachable = plan_batch(model, _problem(op, 5000.0, target=0.2),
+                           min_cost_with_probability(0.9))
+    assert "fallback" not in reachable.provenance
+
+
 def test_multiround_first_round_is_allocation() -> None:
     model, op = one_task(noisy(0.05, 2.0, 0.5, seed=1), noisy(0.05, 3.0, 0.4, 50.0, seed=2))
     res = plan_rounds(model, _problem(op, 3000.0), expected_error(), rounds=3)

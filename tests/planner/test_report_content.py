@@ -130,6 +130,10 @@ def test_decision_warnings_and_verdicts() -> None:
     assert "probability 30%" in text and "buy nothing" in text and "floor" in text
     assert decision_warnings({"total_cost": 5.0, "provenance": {"p_all_targets": 0.95}},
                              0.9, None) == []
+    fell_back = {"total_cost": 5.0, "provenance": {"p_all_targets": 0.95,
+                                                   "fallback": "no draw meets a target"}}
+    assert decision_warnings(fell_back, 0.9, None) == [
+        "The targets cannot be approached within this budget: no draw meets a target."]
     rate = Quantiles(2.0, 10.0, 50.0)
     assert [verdict(rate, p) for p in (100.0, 1.0, 20.0, None)] == [
         "simulations", "experiments", "undecided", "no_prices"]

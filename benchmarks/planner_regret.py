@@ -5,7 +5,9 @@ cost 10-1000x a simulation, some transfer floors above the target). Every strate
 from the same noisy early curves, plans a batch, acquires noisy measurements at the new
 sizes from the true curves, refits and re-plans, for at most ``--rounds`` rounds, stopping
 once the true errors meet every target. Cost is reported relative to an oracle that knows
-the true curves (exact minimum-cost allocation by enumerating each task's route).
+the true curves (exact minimum-cost allocation by enumerating each task's route), with a
+breakdown of the money beyond the oracle's (``spend_breakdown``: sources the oracle does not
+buy vs samples beyond its counts on its own sources).
 
 Strategies: ``bayesian`` = the sequential policy (:func:`planner.optim.sequential.
 plan_next_round`: early rounds buy each task's share of the reachable probability, the last
@@ -19,8 +21,8 @@ sampling with the PyMC model's likelihood and the marginal of its priors
 ``mcmc`` = :func:`models.fit.fit_curves` (hierarchical, NUTS; too slow for 200 worlds on
 the shared 2-core machine, used on a few worlds to check conclusions).
 
-Run: ``python benchmarks/planner_regret.py --worlds 200 --rounds 3`` and
-``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws).
+Run: ``python benchmarks/planner_regret.py --worlds 200 --rounds 3`` (and ``--rounds 5``)
+and ``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws).
 """
 
 from __future__ import annotations
@@ -102,8 +104,9 @@ def make_world(rng: np.random.Generator, k: int) -> World:
             return w
 
 
-def oracle_cost(w: World) -> float:
-    """Exact minimum cost to meet every target knowing the true curves."""
+def oracle_allocation(w: World) -> tuple[float, dict[str, float]]:
+    """Exact minimum cost to meet every target knowing the true curves, and its batch
+    (source name -> new samples; ``real:<task>`` for experiments)."""
     need: dict[str, dict[str, float]] = {}
     for t in w.tasks:
         need[t] = {}
@@ -113,17 +116,40 @@ def oracle_cost(w: World) -> float:
             size = np.ceil((d / (w.targets[t] - c)) ** (1 / a))
             start = M0 if r == "none" else N0
             need[t][r] = max(size - start, 0.0)
-    best = np.inf
+    best, best_alloc = np.inf, {}
     for choice in itertools.product(*(list(need[t].items()) for t in w.tasks)):
-        sims: dict[str, float] = {}
-        cost = 0.0
-        for r, extra in choice:
-            if r == "none":
-                cost += w.ratio * extra
-            else:
-                sims[r] = max(sims.get(r, 0.0), extra)
-        best = min(best, cost + sum(sims.values()))
-    return float(best)
+        alloc: dict[str, float] = {}
+        for t, (r, extra) in zip(w.tasks, choice, strict=True):
+            key = "real:" + t if r == "none" else r
+            alloc[key] = max(alloc.get(key, 0.0), extra)
+        cost = sum(v * source_price(w, k) for k, v in alloc.items())
+        if cost < best:
+            best, best_alloc = cost, alloc
+    return float(best), best_alloc
+
+
+def oracle_cost(w: World) -> float:
+    """Exact minimum cost to meet every target knowing the true curves."""
+    return oracle_allocation(w)[0]
+
+
+def source_price(w: World, name: str) -> float:
+    """Price of one sample of a source (a simulation costs 1)."""
+    return w.ratio if name.startswith("real:") else 1.0
+
+
+def spend_breakdown(w: World, bought: dict[str, float]) -> tuple[float, float]:
+    """Money spent off the oracle's sources and beyond its counts on them, in oracle costs.
+
+    ``off_route``: samples of sources the oracle does not buy (routes that turned out not
+    to be the cheapest); ``overshoot``: samples beyond the oracle's count on its own
+    sources (over-buying the right route).
+    """
+    oracle, alloc = oracle_allocation(w)
+    off = sum(v * source_price(w, k) for k, v in bought.items() if alloc.get(k, 0.0) <= 0)
+    over = sum(max(v - alloc[k], 0.0) * source_price(w, k) for k, v in bought.items()
+               if alloc.get(k, 0.0) > 0)
+    return off / oracle, over / oracle
 
 
 def measure(w: World, rng: np.random.Generator, task: str, route: str, n: float,
@@ -255,14 +281,15 @@ def choose(strategy: str, table: pd.DataFrame, problem: PlanProblem,
 
 
 def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
-              draws: int) -> tuple[float, bool, list[float]]:
-    """Total cost, whether the targets were met within ``rounds`` rounds, and the share of
-    the round cap spent in each round played."""
+              draws: int) -> tuple[float, bool, list[float], dict[str, float]]:
+    """Total cost, whether the targets were met within ``rounds`` rounds, the share of
+    the round cap spent in each round played, and the samples bought per source."""
     rng = np.random.default_rng(seed)
     table = early_table(w, rng)
     n = dict.fromkeys(w.dbs, N0)
     m = dict.fromkeys(w.tasks, M0)
     spent, shares = 0.0, []
+    bought: dict[str, float] = {}
     sources = tuple(Source(s, 1.0) for s in w.dbs) + tuple(
         Source("real:" + t, w.ratio) for t in w.tasks)
     for r in range(rounds):
@@ -275,6 +302,7 @@ def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
         for name, k in zip(problem.names, x, strict=True):
             if k <= 0:
                 continue
+            bought[name] = bought.get(name, 0.0) + float(k)
             if name.startswith("real:"):
                 t = name[5:]
                 m[t] += k
@@ -287,8 +315,8 @@ def run_world(w: World, strategy: str, seed: int, rounds: int, budget: float,
             table = pd.concat([table, pd.DataFrame(new, columns=table.columns)],
                               ignore_index=True)
         if all(w.task_error(t, m[t], n) <= w.targets[t] + 1e-12 for t in w.tasks):
-            return spent, True, shares
-    return spent, False, shares
+            return spent, True, shares, bought
+    return spent, False, shares, bought
 
 
 def ci(values: np.ndarray, stat: str = "median", rng_seed: int = 0) -> tuple[float, float,
@@ -318,14 +346,16 @@ def benchmark(n_worlds: int, rounds: int, draws: int, seed: int,
         floor_above = any(w.truth[(t, s)][0] >= w.targets[t] for (t, s) in w.truth
                           if s != "none")
         for strat in strategies:
-            cost, ok, shares = run_world(w, strat, seed * 100_003 + k, rounds, BUDGET_X * oracle,
-                                 draws)
+            cost, ok, shares, bought = run_world(w, strat, seed * 100_003 + k, rounds,
+                                                 BUDGET_X * oracle, draws)
+            off_route, overshoot = spend_breakdown(w, bought)
             rows.append({"world": k, "strategy": strat, "cost": cost, "met": ok,
                          "rounds_used": len(shares), "round1_cap_share": shares[0],
                          "cap_shares": " ".join(f"{v:.3f}" for v in shares),
                          "ratio": cost / oracle, "oracle": oracle, "ratio_cost": w.ratio,
                          "n_tasks": len(w.tasks), "n_dbs": len(w.dbs),
-                         "floor_above_target": floor_above})
+                         "floor_above_target": floor_above,
+                         "off_route": off_route, "overshoot": overshoot})
         if (k + 1) % 10 == 0:
             print(f"  {k + 1}/{n_worlds} worlds, {time.perf_counter() - t0:.0f} s",
                   flush=True)
@@ -355,6 +385,17 @@ def report(df: pd.DataFrame) -> None:
         mean_rounds=("rounds_used", "mean"))
     print("share of worlds spending >= 98% of the cap in round 1; mean rounds used:")
     print(spent.round(3).to_string())
+    if "overshoot" in df:
+        print("where the money beyond the oracle went (in oracle costs; worlds meeting the "
+              "targets): off_route = sources the oracle does not buy, overshoot = beyond "
+              "the oracle's counts on its own sources:")
+        ok = df[df["met"]]
+        print(ok.groupby("strategy", sort=False)[["off_route", "overshoot"]]
+              .agg(["median", "mean"]).round(3).to_string())
+        by_tasks = ok.pivot_table(index="strategy", columns="n_tasks", values="ratio",
+                                  aggfunc="median", sort=False)
+        print("median cost/oracle of worlds meeting the targets, by number of tasks:")
+        print(by_tasks.sort_index(axis=1).round(2).to_string())
     met = df.pivot_table(index="strategy", columns="floor_above_target", values="met",
                          sort=False)
     print("share of worlds meeting the targets, by 'some transfer floor above its target':")

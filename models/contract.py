@@ -116,24 +116,39 @@ def load_curves(source: str | Path | pd.DataFrame, *, origin: str | None = None)
         return validate_table(source, origin or "<DataFrame>", csv_lines=False)
     path = Path(source)
     name = origin or str(path)
+    df = read_table_file(path, name, "a learning-curve table")
+    suffix = path.suffix.lower()
+    return validate_table(df, name, csv_lines=suffix == ".csv")
+
+
+def read_table_file(path: Path, name: str, what: str) -> pd.DataFrame:
+    """Read a ``.csv`` / ``.parquet`` table as raw rows (no validation).
+
+    Text columns of the contract stay strings (a task named ``NA`` is not missing).
+    ``name`` is used in errors, ``what`` in the fix for a missing file.
+
+    Examples
+    --------
+    >>> try:
+    ...     read_table_file(Path("nope.csv"), "nope.csv", "the new measurements")
+    ... except InputDataError as err:
+    ...     print(str(err)[:24])
+    nope.csv: file not found
+    """
     if not path.is_file():
-        raise InputDataError(f"{name}: file not found. Fix: pass the path of a learning-curve "
-                             "table (.csv or .parquet).")
+        raise InputDataError(f"{name}: file not found. Fix: pass the path of {what} "
+                             "(.csv or .parquet).")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype={"task": str, "sim_source": str, "metric": str},
-                             keep_default_na=False, na_values=[""])
-        elif suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(path)
-        else:
-            raise InputDataError(f"{name}: unsupported file type '{suffix}'. Fix: use .csv or "
-                                 ".parquet.")
-    except InputDataError:
-        raise
+            return pd.read_csv(path, dtype={"task": str, "sim_source": str, "metric": str},
+                               keep_default_na=False, na_values=[""])
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
     except Exception as exc:  # parser errors from pandas / pyarrow
         raise InputDataError(f"{name}: cannot be read as {suffix[1:]} ({exc}).") from exc
-    return validate_table(df, name, csv_lines=suffix == ".csv")
+    raise InputDataError(f"{name}: unsupported file type '{suffix}'. Fix: use .csv or "
+                         ".parquet.")
 
 
 def _rows(index: pd.Index | np.ndarray, csv_lines: bool, limit: int = 8) -> str:

@@ -226,27 +226,11 @@ def validate_new_rows(old: Any, new_results: Path, curves: Path) -> Any:
     """
     import pandas as pd
 
-    from models.contract import validate_table
+    from models.contract import read_table_file, validate_table
     from models.errors import InputDataError
 
-    if not new_results.is_file():
-        raise InputDataError(f"{new_results}: file not found. Fix: pass the path of the new "
-                             "measurements (.csv or .parquet).")
+    raw = read_table_file(new_results, str(new_results), "the new measurements")
     suffix = new_results.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = pd.read_csv(new_results, dtype={"task": str, "sim_source": str,
-                                                  "metric": str},
-                              keep_default_na=False, na_values=[""])
-        elif suffix in (".parquet", ".pq"):
-            raw = pd.read_parquet(new_results)
-        else:
-            raise InputDataError(f"{new_results}: unsupported file type '{suffix}'. Fix: "
-                                 "use .csv or .parquet.")
-    except InputDataError:
-        raise
-    except Exception as exc:  # parser errors from pandas / pyarrow
-        raise InputDataError(f"{new_results}: cannot be read ({exc}).") from exc
     if len(raw) == 0:
         raise InputDataError(f"{new_results}: no rows. Fix: add the new measurements.")
     k = len(raw)

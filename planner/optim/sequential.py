@@ -16,7 +16,9 @@ With ``K`` rounds left (this one included) the policy asks:
   It buys what is likely needed among the posterior draws this round can reach and leaves
   the rest (e.g. an uncertain floor) to be learned from its measurements.
 
-A round whose requirement already holds recommends an empty batch.
+A round whose requirement already holds recommends an empty batch. When no posterior draw
+can meet any target at all, :func:`planner.optim.optimizer.plan_batch` lowers the expected
+error instead (``provenance["fallback"]``), in early rounds as in the last.
 
 Examples
 --------

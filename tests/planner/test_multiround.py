@@ -88,6 +88,10 @@ def test_sequential_round_respects_budget_and_grid() -> None:
                        op, targets={"a": 0.01})     # unreachable: spends, never overspends
     res = plan_next_round(model, prob, 0.9, remaining=2)
     assert res.total_cost <= 777.0 and res.allocation["mp"] % 50 == 0
+    # no draw can meet 0.01 (floors 0.05): even an early round lowers the error rather
+    # than asking for a zero share of a zero probability (an empty batch)
+    assert res.objective == "expected_error" and res.total_cost > 0.9 * 777.0
+    assert res.provenance["policy"] == "sequential" and "fallback" in res.provenance
 
 
 def test_levels_override_per_task_requirement_and_are_checked() -> None:

@@ -134,7 +134,8 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
     if len(payload["rounds"]) > 1:
         console.print(f"Rounds: {payload['rounds']}")
     if payload["provenance"].get("fallback"):
-        console.print(f"[yellow]Note:[/yellow] {payload['provenance']['fallback']}.")
+        console.print(f"[yellow]Note:[/yellow] {payload['provenance']['fallback']}.",
+                      soft_wrap=True, highlight=False)
     if sizes is not None:
         for _, r in sizes[sizes["note"] != ""].iterrows():
             console.print(f"[yellow]{r['task']} via {r['route']}:[/yellow] P(unreachable) = "

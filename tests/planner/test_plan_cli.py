@@ -49,6 +49,12 @@ def test_plan_says_when_target_is_below_every_floor(posterior_file: Path,
     assert res.exit_code == 0, res.output
     assert "floor above target" in res.output
     assert len(json.loads((tmp_path / "p.json").read_text())["rounds"]) == 2
+    res = _plan(posterior_file, tmp_path / "q.json", "--budget", "1000", "--cost", "dft=1",
+                "--cost", "real:t=10", "--target", "t=0.001")
+    assert res.exit_code == 0, res.output
+    plan = json.loads((tmp_path / "q.json").read_text())
+    assert plan["objective"] == "expected_error" and plan["total_cost"] > 0
+    assert "Note:" in res.output and "minimizes the expected error" in res.output
 
 
 def test_plan_sequential_round_records_policy(posterior_file: Path, tmp_path: Path) -> None:

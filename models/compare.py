@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,12 +136,9 @@ def compare_forms(curves: CurveData | pd.DataFrame | str | Path,
 
     _check_forms(forms, CURVE_FORMS)
     data = as_curve_data(curves)
-    posts, seconds = {}, {}
-    for form in forms:
-        start = time.perf_counter()
-        posts[form] = fit_form(data, FormSpec(form=form, likelihood=likelihood), sampler)
-        seconds[form] = round(time.perf_counter() - start, 2)
-    return compare_posteriors(posts, "curve", seconds)
+    return _fit_and_compare(
+        forms, lambda form: fit_form(data, FormSpec(form=form, likelihood=likelihood),
+                                     sampler), "curve")
 
 
 def compare_surfaces(curves: CurveData | pd.DataFrame | str | Path,
@@ -154,12 +151,20 @@ def compare_surfaces(curves: CurveData | pd.DataFrame | str | Path,
 
     _check_forms(forms, SURFACE_FORMS)
     data = as_curve_data(curves)
+    return _fit_and_compare(
+        forms, lambda form: fit_surface(data, SurfaceSpec(form=form, likelihood=likelihood),
+                                        sampler), "surface")
+
+
+def _fit_and_compare(forms: Sequence[str], fit: Callable[[str], Any],
+                     kind: str) -> ComparisonResult:
+    """Fit every form with ``fit(form)`` (timed) and compare the posteriors by PSIS-LOO."""
     posts, seconds = {}, {}
     for form in forms:
         start = time.perf_counter()
-        posts[form] = fit_surface(data, SurfaceSpec(form=form, likelihood=likelihood), sampler)
+        posts[form] = fit(form)
         seconds[form] = round(time.perf_counter() - start, 2)
-    return compare_posteriors(posts, "surface", seconds)
+    return compare_posteriors(posts, kind, seconds)
 
 
 def _check_forms(forms: Sequence[str], allowed: Sequence[str]) -> None:

@@ -102,37 +102,43 @@ def _trim_to_budget(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
 
 
 def _greedy_fill(y: np.ndarray, problem: PlanProblem, score: Score, steps: int) -> np.ndarray:
-    g, c = problem.granularity, problem.costs
-    current = float(score(y[None, :])[0])
-    for _ in range(steps):
+    """Add one granularity step to a source while the utility improves and it is feasible."""
+    g = problem.granularity
+
+    def moves(y: np.ndarray) -> list[np.ndarray]:
         cands = []
         for i in range(len(y)):
             z = y.copy()
             z[i] += g[i]
             if is_feasible(z, problem):
                 cands.append(z)
-        if not cands:
-            break
-        values = score(np.stack(cands))
-        best = int(np.argmax(values))
-        if values[best] <= current + 1e-12:
-            break
-        y, current = cands[best], float(values[best])
-    del c
-    return y
+        return cands
+
+    return _hill_climb(y, moves, score, steps)
 
 
 def _greedy_prune(y: np.ndarray, problem: PlanProblem, score: Score, steps: int) -> np.ndarray:
     """Cut a source to its minimum or to half (on the grid) while the utility improves."""
     g, lo = problem.granularity, problem.lower
-    current = float(score(y[None, :])[0])
-    for _ in range(steps):
+
+    def moves(y: np.ndarray) -> list[np.ndarray]:
         cands = []
         for i in np.flatnonzero(y > lo):
             for value in (lo[i], np.maximum(lo[i], np.floor(y[i] / 2 / g[i]) * g[i])):
                 z = y.copy()
                 z[i] = value
                 cands.append(z)
+        return cands
+
+    return _hill_climb(y, moves, score, steps)
+
+
+def _hill_climb(y: np.ndarray, moves: Callable[[np.ndarray], list[np.ndarray]],
+                score: Score, steps: int) -> np.ndarray:
+    """Take the best of ``moves(y)`` while it raises the exact utility (at most ``steps``)."""
+    current = float(score(y[None, :])[0])
+    for _ in range(steps):
+        cands = moves(y)
         if not cands:
             break
         values = score(np.stack(cands))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,29 +28,19 @@ def fail_on_error() -> Iterator[None]:
 
 def atomic_write_text(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` through a temp file and a rename (never partial)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from models.storage import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
 def write_table_atomic(table: Any, path: Path) -> Path:
     """Write a DataFrame as CSV (or Parquet by suffix) atomically."""
     if path.suffix.lower() in (".parquet", ".pq"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        from models.storage import atomic_path
+
+        with atomic_path(path) as tmp:
             table.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
     return atomic_write_text(table.to_csv(index=False), path)

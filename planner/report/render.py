@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from models.errors import ReportError
+from models.storage import atomic_path
 from planner.report import formatting as f
 from planner.report.content import ReportContent
 
@@ -101,18 +102,10 @@ def write_report(content: ReportContent, out_dir: str | Path, pdf: bool = False,
     validate_report_json(data)
     html = render_html(content, figures)
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    json_path = _readable(atomic_write_text(text, out / "report.json"))
-    html_path = _readable(atomic_write_text(html, out / "report.html"))
+    json_path = atomic_write_text(text, out / "report.json")
+    html_path = atomic_write_text(html, out / "report.html")
     pdf_path = print_pdf(html_path, out / "report.pdf") if pdf else None
     return ReportFiles(html=html_path, json=json_path, pdf=pdf_path)
-
-
-def _readable(path: Path) -> Path:
-    """Give a written report the usual file mode (temp files are created private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-    return path
 
 
 def find_chromium() -> str | None:
@@ -134,21 +127,12 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120.0) -> Path:
         raise ReportError("--pdf needs Chromium: install it (Debian: apt-get install "
                           "chromium, or scripts/ensure_chromium.sh) or set "
                           "SIM2REAL_CHROMIUM to its path.")
-    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".pdf", dir=pdf.parent)
-    os.close(fd)
-    try:
-        with tempfile.TemporaryDirectory() as profile:
-            cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={profile}",
-                   "--no-pdf-header-footer", f"--print-to-pdf={tmp}",
-                   html.resolve().as_uri()]
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  check=False)
+    with atomic_path(pdf, suffix=".pdf") as tmp, tempfile.TemporaryDirectory() as profile:
+        cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={profile}",
+               "--no-pdf-header-footer", f"--print-to-pdf={tmp}", html.resolve().as_uri()]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              check=False)
         if proc.returncode != 0 or os.path.getsize(tmp) == 0:
             raise ReportError(f"Chromium could not print {html} to PDF (exit "
                               f"{proc.returncode}): {proc.stderr.strip()[-400:]}")
-        os.replace(tmp, pdf)
-        _readable(pdf)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return pdf

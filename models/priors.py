@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,12 +95,41 @@ class Prior:
         return {"distribution": self.distribution, **self.params}
 
     @classmethod
+    def parse(cls, text: str) -> Prior:
+        """A prior from its call form, e.g. ``"Normal(mu=-2, sigma=1)"`` (command line).
+
+        Examples
+        --------
+        >>> Prior.parse("HalfNormal(sigma=0.5)")
+        Prior(distribution='HalfNormal', params={'sigma': 0.5})
+        """
+        match = re.fullmatch(r"\s*([A-Za-z]+)\s*\((.*)\)\s*", text)
+        usage = "Fix: write it as Distribution(name=value, ...), e.g. Normal(mu=-2, sigma=1)."
+        if match is None:
+            raise SpecError(f"prior '{text}' is not of the form Distribution(...). {usage}")
+        params: dict[str, float] = {}
+        for item in filter(None, (part.strip() for part in match.group(2).split(","))):
+            key, sep, value = (x.strip() for x in item.partition("="))
+            if not (sep and key.isidentifier() and _is_number(value)):
+                raise SpecError(f"prior '{text}': cannot read '{item}'. {usage}")
+            params[key] = float(value)
+        return cls(match.group(1), **params)
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Prior:
         """Inverse of :meth:`to_dict`."""
         if "distribution" not in data:
             raise SpecError(f"prior {dict(data)!r}: missing 'distribution'.")
         params = {k: float(v) for k, v in data.items() if k != "distribution"}
         return cls(str(data["distribution"]), **params)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # Defaults, on the model's scale-free units: errors are divided by the task's median error and

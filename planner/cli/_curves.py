@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -44,6 +44,10 @@ def fit(
                                       "model), power_law, broken_power_law or "
                                       "exp_saturation (rank them with `sim2real "
                                       "compare`).")] = "power_law_floor",
+    prior: Annotated[list[str] | None, typer.Option(
+        help="Override a default prior: NAME=Distribution(param=value, ...), e.g. "
+             "log_alpha_mu='Normal(mu=-2, sigma=1)' (names: docs/models.md). "
+             "Repeat.")] = None,
 ) -> None:
     """Fit the hierarchical power-law model (or another curve form) and save its posterior.
 
@@ -54,7 +58,7 @@ def fit(
     from planner.report.tables import render_diagnostics, render_frame, render_parameters
 
     with fail_on_error():
-        spec = FormSpec(form=form, likelihood=likelihood)
+        spec = FormSpec(form=form, likelihood=likelihood, priors=parse_prior_options(prior))
         spec.validate()
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, backend=backend, progress=True)
@@ -115,3 +119,25 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
     app.command("fit")(fit)
     app.command("predict")(predict)
+
+
+def parse_prior_options(values: list[str] | None) -> dict[str, Any]:
+    """``--prior NAME=Distribution(...)`` options as ``{name: Prior}`` (names checked later,
+    against the form's defaults, when the spec is validated).
+
+    Examples
+    --------
+    >>> parse_prior_options(["sigma=HalfNormal(sigma=0.1)"])
+    {'sigma': Prior(distribution='HalfNormal', params={'sigma': 0.1})}
+    """
+    from models.errors import SpecError
+    from models.priors import Prior
+
+    out: dict[str, Any] = {}
+    for value in values or []:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise SpecError(f"--prior {value!r}: expected NAME=Distribution(...), e.g. "
+                            "log_alpha_mu='Normal(mu=-2, sigma=1)'.")
+        out[name.strip()] = Prior.parse(text)
+    return out

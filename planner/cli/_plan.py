@@ -187,11 +187,14 @@ def update(
     chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20251125,
 ) -> None:
-    """Append validated new measurements to CURVES and refit the posterior."""
+    """Append validated new measurements to CURVES and refit the posterior.
+
+    When the --posterior file exists, the refit uses its model (curve form or surface,
+    likelihood, priors, NUTS target acceptance); otherwise the default power law.
+    """
     import pandas as pd
 
     from models.contract import load_curves
-    from models.fit import fit_curves
     from models.spec import SamplerConfig
     from planner.cli._common import write_table_atomic
 
@@ -202,13 +205,39 @@ def update(
         cols = contract_columns(old.table)
         combined = pd.concat([old.table[cols], new[cols]], ignore_index=True)
         data = load_curves(combined, origin=f"{curves} + {new_results}")
-        with console.status(f"Refitting on {len(data.table)} rows..."):
-            post = fit_curves(data, None, SamplerConfig(draws=draws, tune=draws,
-                                                        chains=chains, seed=seed))
+        sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
+        refit, model = refit_like(posterior, sampler)
+        with console.status(f"Refitting {model} on {len(data.table)} rows..."):
+            post = refit(data)
         post.to_netcdf(posterior)
         write_table_atomic(data.table[contract_columns(data.table)], out_curves or curves)
     console.print(f"Appended {len(new)} rows; table written to "
                   f"[bold]{out_curves or curves}[/bold], posterior to [bold]{posterior}[/bold]")
+
+
+def refit_like(posterior: Path, sampler: Any) -> tuple[Any, str]:
+    """A function ``data -> posterior`` fitting the model stored in ``posterior`` (or the
+    default power law when the file does not exist yet), and the model's name.
+
+    The stored NUTS target acceptance is kept; draws, chains and seed come from ``sampler``.
+    """
+    from dataclasses import replace
+
+    from models.curve_forms import FormSpec, fit_form
+    from models.surface import SurfaceSpec, fit_surface
+
+    if not posterior.exists():
+        return (lambda data: fit_form(data, FormSpec(), sampler)), "the default power law"
+    from models.storage import load_any_posterior
+
+    old = load_any_posterior(posterior)
+    sampler = replace(sampler, target_accept=old.sampler.target_accept)
+    spec = old.spec
+    if isinstance(spec, SurfaceSpec):
+        return (lambda data: fit_surface(data, spec, sampler)), f"the '{spec.form}' surface"
+    form = FormSpec(form=spec.form, likelihood=spec.likelihood, priors=spec.priors)
+    return (lambda data: fit_form(data, form, sampler)), (f"'{form.form}' ({form.likelihood}"
+                                                          ", same priors)")
 
 
 def contract_columns(table: Any) -> list[str]:

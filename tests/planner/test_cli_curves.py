@@ -83,3 +83,20 @@ def test_predict_unknown_task_is_a_clear_error(fitted: Path, tmp_path: Path) -> 
                                          "--out", str(out)])
     assert result.exit_code == 2 and "no curve for task 'nope'" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("prior", "message"), [
+    ("alpha=Normal(mu=0, sigma=1)", "unknown prior 'alpha'"),
+    ("log_alpha_mu=Normal(mu=0)", "missing ['sigma']"),
+    ("log_alpha_mu=Normal", "Distribution(...)"),
+    ("log_alpha_sigma=Normal(mu=0, sigma=1)", "positive distribution"),
+    ("Normal(mu=0, sigma=1)", "expected NAME=Distribution(...)"),
+])
+def test_fit_rejects_bad_prior_options_and_writes_nothing(tmp_path: Path, prior: str,
+                                                          message: str) -> None:
+    out = tmp_path / "post.nc"
+    result = runner.invoke(build_app(), ["fit", str(example_path("synthetic")), "--out",
+                                         str(out), "--prior", prior])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not out.exists()

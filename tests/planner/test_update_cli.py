@@ -122,3 +122,28 @@ def test_update_missing_file(simple_table: pd.DataFrame, tmp_path: Path, which: 
     assert res.exit_code == 2, res.output
     assert "nope.csv" in res.output and "not found" in res.output
     assert not (tmp_path / "p.nc").exists()
+
+
+@pytest.mark.parametrize("fit_args", [
+    ["--prior", "log_alpha_mu=Normal(mu=-2, sigma=1)", "--likelihood", "student_t"],
+    ["--form", "exp_saturation"],
+])
+def test_update_refits_the_model_of_the_existing_posterior(simple_table: pd.DataFrame,
+                                                            tmp_path: Path,
+                                                            fit_args: list[str]) -> None:
+    from models.storage import load_any_posterior
+
+    curves, new, _ = _split(_noisy(simple_table), tmp_path)
+    post = tmp_path / "post.nc"
+    tiny = ["--draws", "60", "--chains", "1", "--seed", "3"]
+    res = runner.invoke(build_app(), ["fit", str(curves), "--out", str(post), "--tune", "60",
+                                      "--target-accept", "0.97", *tiny, *fit_args])
+    assert res.exit_code == 0, res.output
+    before = load_any_posterior(post)
+    res = runner.invoke(build_app(), ["update", str(curves), str(new), "--posterior",
+                                      str(post), *tiny])
+    assert res.exit_code == 0, res.output
+    after = load_any_posterior(post)
+    assert type(after) is type(before) and after.spec == before.spec
+    assert after.sampler.target_accept == 0.97
+    assert len(after.data.table) == len(simple_table)

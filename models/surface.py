@@ -35,21 +35,18 @@ import pandas as pd
 
 from models.contract import NO_SOURCE, CurveData
 from models.errors import InputDataError, SpecError
-from models.priors import Prior, resolve_priors
+from models.priors import DEFAULT_PRIORS, Prior, resolve_priors
 from models.spec import LIKELIHOODS, SamplerConfig
 from models.surface_forms import SURFACE_FORMS, pytensor_ops, surface_log_error
 
 if TYPE_CHECKING:
     from models.surface_posterior import SurfacePosterior
 
+#: The single-axis defaults, with the real-data exponent beta taking alpha's priors.
 _COMMON_PRIORS: dict[str, Prior] = {
-    "log_e": Prior("Normal", mu=0.0, sigma=1.0),
-    "logit_f_mu": Prior("Normal", mu=-1.0, sigma=1.5),
-    "logit_f_sigma": Prior("HalfNormal", sigma=1.0),
-    "log_beta_mu": Prior("Normal", mu=-0.9, sigma=0.75),
-    "log_beta_sigma": Prior("HalfNormal", sigma=0.5),
-    "sigma": Prior("HalfNormal", sigma=0.3),
-    "nu": Prior("Gamma", alpha=2.0, beta=0.1),
+    **{k: DEFAULT_PRIORS[k] for k in ("log_e", "logit_f_mu", "logit_f_sigma", "sigma", "nu")},
+    "log_beta_mu": DEFAULT_PRIORS["log_alpha_mu"],
+    "log_beta_sigma": DEFAULT_PRIORS["log_alpha_sigma"],
 }
 #: Default priors per surface form (scale-free units; see docs/models.md).
 SURFACE_PRIORS: dict[str, dict[str, Prior]] = {

@@ -112,7 +112,6 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
 
     t0 = time.perf_counter()
     evaluator = TaskErrorEvaluator(model, problem)
-    objective_context(problem, objective, evaluator.tasks)   # validates the targets
     objective, fallback = unreachable_fallback(evaluator, problem, objective)
     ctx = objective_context(problem, objective, evaluator.tasks)
     lo = torch.as_tensor(problem.lower, dtype=torch.float64)
@@ -167,9 +166,9 @@ def unreachable_fallback(evaluator: TaskErrorEvaluator, problem: PlanProblem,
     >>> unreachable_fallback(evaluator, problem, expected_error())  # doctest: +SKIP
     (Objective(name='expected_error', ...), None)
     """
+    ctx = objective_context(problem, objective, evaluator.tasks)   # validates the targets
     if objective.name != "min_cost_with_probability":
         return objective, None
-    ctx = objective_context(problem, objective, evaluator.tasks)
     targets = ctx.targets.numpy()
     draws = np.asarray(evaluator(problem.upper[None, :].astype(float)))[:, 0, :]
     has = ~np.isnan(targets)

@@ -1,7 +1,9 @@
 """Learning-curve data contract and Bayesian models of Sim2Real learning curves.
 
-The pipeline reads left to right in this package:
-``contract`` (data) -> ``priors``/``spec`` -> ``powerlaw`` (model) -> ``fit`` -> ``posterior``
--> ``diagnostics``.
-Heavy libraries (PyMC, nutpie) are imported lazily inside functions.
+The package reads bottom-up in layers, each importing only the ones before it:
+
+``data`` (contract, design) -> ``families`` (one :class:`~models.families.base.Family` per
+curve form or surface, priors, ops) -> ``inference`` (spec, build, fit, diagnostics) ->
+``posterior`` (one Posterior type, storage) -> ``evaluation`` (compare, backtest, scoring,
+point-estimate models). Heavy libraries (PyMC, nutpie, torch) are imported lazily.
 """

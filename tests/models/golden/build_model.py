@@ -17,22 +17,17 @@ LIKELIHOODS = ("normal", "student_t")
 
 def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
     """The PyMC model of ``family`` with ``likelihood`` on ``table`` (default priors)."""
-    from models.contract import load_curves
+    from models.data.contract import load_curves
+    from models.data.design import make_design
+    from models.inference.build import build_model
+    from models.inference.spec import ModelSpec
 
-    data = load_curves(table)
-    if family in ("edt", "additive"):
-        from models.surface import SurfaceSpec, build_surface_model, make_surface_design
-
-        return build_surface_model(make_surface_design(data),
-                                   SurfaceSpec(form=family, likelihood=likelihood))
-    from models.curve_forms import FormSpec, build_form_model
-    from models.design import make_design
-
-    return build_form_model(make_design(data), FormSpec(form=family, likelihood=likelihood))
+    spec = ModelSpec(family=family, likelihood=likelihood)
+    return build_model(make_design(load_curves(table), spec.model_family.layout), spec)
 
 
 def load(path: str) -> Any:
     """Load any posterior file (the public loader)."""
-    from models.storage import load_any_posterior
+    from models.posterior.storage import load_posterior
 
-    return load_any_posterior(path)
+    return load_posterior(path)

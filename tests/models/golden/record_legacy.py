@@ -22,8 +22,8 @@ QUERIES = {"curve": [("bandgap_synth", "none", 0.0, 300.0), ("bandgap_synth", "d
 
 def main() -> None:
     from models.curve_forms import FormSpec, fit_form
-    from models.fit import fit_curves
-    from models.spec import SamplerConfig
+    from models.inference.fit import fit_curves
+    from models.inference.spec import SamplerConfig
     from models.surface import SurfaceSpec, fit_surface
 
     table = pd.read_csv(HERE / "curves.csv")

@@ -1,11 +1,16 @@
 """Frozen specifications: what model to fit (:class:`ModelSpec`) and how (:class:`SamplerConfig`).
 
+One spec for every model: its ``family`` field (a name in :data:`models.families.FAMILIES`)
+chooses the variant; nothing else does.
+
 Examples
 --------
 >>> spec = ModelSpec(likelihood="student_t")
 >>> spec.validate()
 >>> ModelSpec.from_dict(spec.to_dict()) == spec
 True
+>>> ModelSpec.from_dict({"form": "edt"}).family          # files written by release 0.1
+'edt'
 >>> SamplerConfig(draws=200, tune=200, chains=2, seed=1).resolved_target_accept(n_curves=3)
 0.99
 """
@@ -17,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.errors import SpecError
-from models.priors import Prior, resolve_priors
+from models.families import DEFAULT_FAMILY, Family, get_family
+from models.families.priors import Prior, resolve_priors
 
-FORMS = ("power_law_floor",)
 LIKELIHOODS = ("normal", "student_t")
 BACKENDS = ("nutpie", "pymc")
 
@@ -30,46 +35,52 @@ class ModelSpec:
 
     Attributes
     ----------
-    form : str
-        Curve form; ``"power_law_floor"``: E(x) = C + A (x / x_ref)^(-alpha), i.e.
-        E = C + D x^(-alpha) with log D = log A + alpha log x_ref.
+    family : str
+        Model family (:data:`models.families.FAMILIES`); default ``"power_law_floor"``,
+        E = C + D x^(-alpha).
     likelihood : str
         ``"normal"`` or ``"student_t"`` on log error.
     priors : Mapping[str, Prior]
-        Overrides of :data:`models.priors.DEFAULT_PRIORS` (only the ones you change).
+        Overrides of the family's default priors (only the ones you change).
     """
 
-    form: str = "power_law_floor"
+    family: str = DEFAULT_FAMILY
     likelihood: str = "normal"
     priors: Mapping[str, Prior] = field(default_factory=dict)
 
+    @property
+    def model_family(self) -> Family:
+        """The :class:`~models.families.base.Family` object of :attr:`family`."""
+        return get_family(self.family)
+
     def validate(self) -> None:
         """Raise :class:`SpecError` if any field is invalid."""
-        if self.form not in FORMS:
-            raise SpecError(f"unknown form '{self.form}'. Fix: use one of {list(FORMS)}.")
+        get_family(self.family)
         if self.likelihood not in LIKELIHOODS:
             raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
                             f"{list(LIKELIHOODS)}.")
-        resolve_priors(self.priors)
+        self.resolved_priors()
 
     def resolved_priors(self) -> dict[str, Prior]:
-        """Defaults merged with the overrides, validated."""
-        return resolve_priors(self.priors)
+        """The family's defaults merged with the overrides, validated."""
+        return resolve_priors(self.priors, self.model_family.priors,
+                              f"family '{self.family}'")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored inside saved posteriors)."""
-        return {"form": self.form, "likelihood": self.likelihood,
+        return {"family": self.family, "likelihood": self.likelihood,
                 "priors": {k: v.to_dict() for k, v in self.priors.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (also reads release-0.1 specs, which said ``form``)."""
         priors = {k: Prior.from_dict(v) for k, v in dict(data.get("priors", {})).items()}
-        return cls(form=str(data.get("form", "power_law_floor")),
-                   likelihood=str(data.get("likelihood", "normal")), priors=priors)
+        family = data.get("family", data.get("form", DEFAULT_FAMILY))
+        return cls(family=str(family), likelihood=str(data.get("likelihood", "normal")),
+                   priors=priors)
 
     def __hash__(self) -> int:
-        return hash((self.form, self.likelihood, tuple(sorted(
+        return hash((self.family, self.likelihood, tuple(sorted(
             (k, str(v.to_dict())) for k, v in self.priors.items()))))
 
 

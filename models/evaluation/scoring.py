@@ -133,7 +133,7 @@ def _summarize(points: pd.DataFrame) -> pd.Series:
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Scores of a backtest (see :mod:`models.backtest` and ``docs/backtest.md``).
+    """Scores of a backtest (see :mod:`models.evaluation.backtest` and ``docs/backtest.md``).
 
     Attributes
     ----------

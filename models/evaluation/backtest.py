@@ -5,11 +5,11 @@ For each curve, the sizes on its varying axis up to a cutoff (``train_max``, or
 held out. Three methods are fitted to the same training rows and scored on the same
 held-out rows:
 
-* ``hierarchical`` -- the project's model (:func:`models.fit.fit_curves`) on all curves at
+* ``hierarchical`` -- the project's model (:func:`models.inference.fit.fit_curves`) on all curves at
   once, shapes partially pooled;
 * ``per_curve`` -- the same model, priors and sampler settings fitted to each curve alone
   (K = 1: nothing is pooled);
-* ``least_squares`` -- :func:`planner.optim.fit_ls.fit_power_law`, the least-squares point
+* ``least_squares`` -- :func:`models.evaluation.least_squares.fit_power_law`, the least-squares point
   fit of the same form to the seed-mean errors (the Sim2Real scaling-law paper's method).
 
 Scores (see ``docs/backtest.md``), per held-out size, all on the natural log of the error:
@@ -29,7 +29,7 @@ Curves with fewer than 3 training sizes cannot be fitted: they are skipped with 
 Examples
 --------
 >>> from models.examples import example_path
->>> from models.spec import SamplerConfig
+>>> from models.inference.spec import SamplerConfig
 >>> result = run_backtest(example_path("synthetic"), train_fraction=0.125,
 ...                       sampler=SamplerConfig(draws=200, tune=200, chains=2))
 ... # doctest: +SKIP
@@ -48,10 +48,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
+from models.data.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
 from models.errors import ConvergenceWarning, DataWarning, InputDataError, SpecError
-from models.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
-from models.spec import ModelSpec, SamplerConfig
+from models.evaluation.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
+from models.inference.spec import ModelSpec, SamplerConfig
 
 if TYPE_CHECKING:
     from models.posterior import CurvePosterior
@@ -256,7 +256,7 @@ def posterior_forecast(post: CurvePosterior, curve_id: str, sizes: np.ndarray,
 
 def _fit(data: CurveData | pd.DataFrame, spec: ModelSpec, sampler: SamplerConfig,
          fits: list[dict[str, Any]], method: str, label: str) -> CurvePosterior:
-    from models.fit import fit_curves
+    from models.inference.fit import fit_curves
 
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -290,7 +290,7 @@ def _per_curve(split: BacktestSplit, spec: ModelSpec, sampler: SamplerConfig,
 
 
 def _least_squares(split: BacktestSplit, progress: Progress) -> list[Forecast]:
-    from planner.optim.fit_ls import fit_power_law
+    from models.evaluation.least_squares import fit_power_law
 
     progress("least-squares fits")
     table, meta, out = split.train.table, split.train.curves, []

@@ -1,9 +1,9 @@
-"""Fit the hierarchical curve model with NUTS (nutpie by default, PyMC's sampler as fallback).
+"""Fit any model family with NUTS (nutpie by default, PyMC's sampler as fallback).
 
 Examples
 --------
 >>> from models.examples import example_path
->>> from models.spec import SamplerConfig
+>>> from models.inference.spec import SamplerConfig
 >>> post = fit_curves(example_path("synthetic"),
 ...                   sampler=SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP
@@ -20,15 +20,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from models.contract import CurveData, load_curves
-from models.design import make_design
-from models.diagnostics import compute_diagnostics, warn_if_failed
+from models.data.contract import CurveData, load_curves
+from models.data.design import make_design
 from models.errors import ConvergenceWarning
-from models.powerlaw import build_model, diagnostic_vars
-from models.spec import ModelSpec, SamplerConfig
+from models.families.ops import NUMPY_OPS
+from models.inference.build import build_model, row_parameters
+from models.inference.diagnostics import compute_diagnostics, warn_if_failed
+from models.inference.spec import ModelSpec, SamplerConfig
 
 if TYPE_CHECKING:
-    from models.posterior import CurvePosterior
+    from models.posterior.base import Posterior
 
 
 def as_curve_data(data: CurveData | pd.DataFrame | str | Path) -> CurveData:
@@ -36,40 +37,46 @@ def as_curve_data(data: CurveData | pd.DataFrame | str | Path) -> CurveData:
     return data if isinstance(data, CurveData) else load_curves(data)
 
 
-def fit_curves(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
-               sampler: SamplerConfig | None = None) -> CurvePosterior:
-    """Fit the model to a learning-curve table and return its posterior.
+def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
+        sampler: SamplerConfig | None = None) -> Posterior:
+    """Fit a model family to a learning-curve table and return its posterior.
 
     Parameters
     ----------
     data : CurveData, DataFrame or path
         The learning curves (validated here if not already).
     spec : ModelSpec, optional
-        Model form, likelihood and prior overrides (defaults: power law with floor, Normal).
+        Family, likelihood and prior overrides (default: power law with a floor, Normal).
     sampler : SamplerConfig, optional
         Draws, tuning, chains, seed, backend.
 
     Returns
     -------
-    CurvePosterior
+    Posterior
         Diagnostics are computed; a :class:`ConvergenceWarning` is emitted if any fail.
+
+    Examples
+    --------
+    >>> from models.examples import example_path
+    >>> post = fit(example_path("synthetic"), ModelSpec(family="exp_saturation"),
+    ...            SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
+    >>> post.error_draws("bandgap_synth", "none", 0, [100.0]).shape  # doctest: +SKIP
+    (200, 1)
     """
-    from models.posterior import CurvePosterior
+    from models.posterior.base import Posterior
 
     curves = as_curve_data(data)
     spec = spec or ModelSpec()
+    spec.validate()
     sampler = sampler or SamplerConfig()
     sampler.validate()
-    model = build_model(make_design(curves), spec)
-    idata = sample_model(model, sampler, n_curves=len(curves.curves))
-    diagnostics = compute_diagnostics(idata, var_names=_diagnostic_vars(idata))
+    design = make_design(curves, spec.model_family.layout)
+    idata = sample_model(build_model(design, spec), sampler, n_curves=design.n_groups)
+    diagnostics = compute_diagnostics(
+        idata, var_names=spec.model_family.diagnostic_vars(idata.posterior))
     warn_if_failed(diagnostics)
-    return CurvePosterior(idata=idata, data=curves, spec=spec, sampler=sampler,
-                          diagnostics=diagnostics)
-
-
-def _diagnostic_vars(idata: Any) -> list[str]:
-    return diagnostic_vars(idata.posterior)
+    return Posterior(idata=idata, data=curves, spec=spec, sampler=sampler,
+                     diagnostics=diagnostics)
 
 
 def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:
@@ -117,39 +124,39 @@ def _stamp(idata: Any, compile_seconds: float, sampling_seconds: float) -> Any:
 
 def prior_predictive(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = None,
                      draws: int = 500, seed: int = 0) -> pd.DataFrame:
-    """Prior predictive check: quantiles of simulated errors per curve vs the observed range.
+    """Prior predictive check: quantiles of simulated errors per noise group vs the data.
 
     Returns
     -------
     DataFrame
-        One row per curve: observed min / max error and the prior predictive 5%, 50% and
-        95% quantiles of the error, in the task's own units.
+        One row per curve (noise group): observed min / max error and the prior predictive
+        5%, 50% and 95% quantiles of the error, in the task's own units.
     """
     import pymc as pm
 
     curves = as_curve_data(data)
     spec = spec or ModelSpec()
-    design = make_design(curves)
+    family = spec.model_family
+    design = make_design(curves, family.layout)
     model = build_model(design, spec)
     with model, warnings.catch_warnings():
         # the only Potential is the replicate-spread likelihood term: not part of the prior
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
-                                           var_names=["log_c", "log_a", "alpha", "sigma"])
-    p = prior.prior
+                                           var_names=[*family.uses, "sigma"])
+    stacked = {k: v.values.reshape(-1, v.shape[-1]) for k, v in prior.prior.items()}
     rng = np.random.default_rng(seed)
-    stacked = {k: p[k].values.reshape(-1, design.n_curves) for k in ("log_c", "log_a",
-                                                                      "alpha", "sigma")}
-    rows = []
-    for k, cid in enumerate(design.curve_ids):
-        sel = design.curve == k
-        mu = np.logaddexp(stacked["log_c"][:, [k]],
-                          stacked["log_a"][:, [k]] - stacked["alpha"][:, [k]]
-                          * design.log_x[sel])
-        y = mu + stacked["sigma"][:, [k]] * rng.standard_normal(mu.shape)
-        err = np.exp(y) * design.scale[k]
-        obs = np.exp(design.y[sel]) * design.scale[k]
-        q = np.quantile(err, [0.05, 0.5, 0.95])
-        rows.append({"curve_id": cid, "observed_min": obs.min(), "observed_max": obs.max(),
-                     "prior_q05": q[0], "prior_q50": q[1], "prior_q95": q[2]})
-    return pd.DataFrame(rows)
+    rows = np.arange(len(design.y))
+    mu = family.log_error(NUMPY_OPS, design.inputs,
+                          row_parameters(family.levels_of(), stacked, design.index, rows,
+                                         family.uses))
+    noise = stacked["sigma"][:, design.index["noise"]]
+    err = np.exp(mu + noise * rng.standard_normal(mu.shape)) * design.row_scale
+    out = []
+    for g, label in enumerate(design.coords[design.noise_level]):
+        sel = design.index["noise"] == g
+        obs = np.exp(design.y[sel]) * design.row_scale[sel]
+        q = np.quantile(err[:, sel], [0.05, 0.5, 0.95])
+        out.append({"curve_id": label, "observed_min": obs.min(), "observed_max": obs.max(),
+                    "prior_q05": q[0], "prior_q50": q[1], "prior_q95": q[2]})
+    return pd.DataFrame(out)

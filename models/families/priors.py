@@ -132,54 +132,36 @@ def _is_number(text: str) -> bool:
     return True
 
 
-# Defaults, on the model's scale-free units: errors are divided by the task's median error and
-# modelled on a log scale; sizes are divided by the curve's reference (geometric-mean) size.
-DEFAULT_PRIORS: dict[str, Prior] = {
-    # log of the curve's error at its reference size, E_ref = C + A (well identified by data;
-    # not pooled, because pooling it only adds a funnel)
-    "log_e": Prior("Normal", mu=0.0, sigma=1.0),
-    # floor fraction f = C / E_ref on the logit scale, pooled across curves
-    "logit_f_mu": Prior("Normal", mu=-1.0, sigma=1.5),
-    "logit_f_sigma": Prior("HalfNormal", sigma=1.0),
-    # exponent alpha on the log scale, pooled: centred on 0.4, 95% of mass ~0.09-1.8
-    "log_alpha_mu": Prior("Normal", mu=-0.9, sigma=0.75),
-    "log_alpha_sigma": Prior("HalfNormal", sigma=0.5),
-    # replicate noise of log error, per curve
-    "sigma": Prior("HalfNormal", sigma=0.3),
-    # degrees of freedom of the Student-t likelihood
-    "nu": Prior("Gamma", alpha=2.0, beta=0.1),
-}
-
 #: Names whose prior must have positive support.
 POSITIVE_PRIORS = frozenset({"logit_f_sigma", "log_alpha_sigma", "sigma", "nu"})
 
 
-def resolve_priors(overrides: Mapping[str, Prior] | None = None,
-                   defaults: Mapping[str, Prior] | None = None,
-                   what: str = "the power law") -> dict[str, Prior]:
+def resolve_priors(overrides: Mapping[str, Prior] | None,
+                   defaults: Mapping[str, Prior],
+                   what: str = "the model") -> dict[str, Prior]:
     """Merge user overrides into the defaults and validate every prior.
 
     Parameters
     ----------
     overrides : Mapping[str, Prior], optional
         User priors by name; each name must be one of ``defaults``.
-    defaults : Mapping[str, Prior], optional
-        The model's default priors (:data:`DEFAULT_PRIORS` when omitted; the alternative
-        curve forms and the surfaces pass their own).
+    defaults : Mapping[str, Prior]
+        The model family's default priors (:attr:`models.families.base.Family.priors`).
     what : str
         Model name used in error messages.
 
     Examples
     --------
-    >>> p = resolve_priors({"sigma": Prior("HalfNormal", sigma=0.1)})
+    >>> base = {"sigma": Prior("HalfNormal", sigma=0.3)}
+    >>> p = resolve_priors({"sigma": Prior("HalfNormal", sigma=0.1)}, base)
     >>> p["sigma"].params["sigma"]
     0.1
-    >>> resolve_priors({"beta": Prior("Normal", mu=0.0, sigma=1.0)})
+    >>> resolve_priors({"beta": Prior("Normal", mu=0.0, sigma=1.0)}, base, "the power law")
     Traceback (most recent call last):
     ...
     models.errors.SpecError: unknown prior 'beta' for the power law. Fix: use one of ...
     """
-    base = DEFAULT_PRIORS if defaults is None else defaults
+    base = defaults
     merged = dict(base)
     for name, prior in (overrides or {}).items():
         if name not in base:

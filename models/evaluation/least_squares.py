@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
-from planner.optim.pointmodel import CurveDraws, PowerLawDraws
+from models.evaluation.point_draws import CurveDraws, PowerLawDraws
 from planner.optim.problem import NO_SOURCE
 
 

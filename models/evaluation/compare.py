@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.contract import CurveData
+from models.data.contract import CurveData
 from models.curve_forms import CURVE_FORMS, FormSpec, fit_form
 from models.errors import SpecError
-from models.spec import SamplerConfig
+from models.inference.spec import SamplerConfig
 from models.surface_forms import SURFACE_FORMS
 
 PARETO_K_WARN = 0.7
@@ -132,7 +132,7 @@ def compare_forms(curves: CurveData | pd.DataFrame | str | Path,
     likelihood : str
         ``"normal"`` or ``"student_t"`` (same for every candidate).
     """
-    from models.fit import as_curve_data
+    from models.inference.fit import as_curve_data
 
     _check_forms(forms, CURVE_FORMS)
     data = as_curve_data(curves)
@@ -146,7 +146,7 @@ def compare_surfaces(curves: CurveData | pd.DataFrame | str | Path,
                      sampler: SamplerConfig | None = None,
                      likelihood: str = "normal") -> ComparisonResult:
     """Fit each two-axis surface form (``edt``, ``additive``) and compare them by PSIS-LOO."""
-    from models.fit import as_curve_data
+    from models.inference.fit import as_curve_data
     from models.surface import SurfaceSpec, fit_surface
 
     _check_forms(forms, SURFACE_FORMS)

@@ -1,0 +1,1 @@
+"""Data layer: the learning-curve contract (:mod:`.contract`) and model inputs (:mod:`.design`)."""

@@ -1,0 +1,322 @@
+"""The posterior of any model family: predictions, closed forms, checks, summary, files.
+
+One :class:`Posterior` type serves every family (curve forms and surfaces alike); what
+differs is read from the family (:mod:`models.families`) and the layout of its design
+(:mod:`models.data.design`). It satisfies :class:`planner.protocols.ErrorModel`. Saved files
+are self-describing netCDF (ArviZ InferenceData): the input table, the spec and the sampler
+settings are inside, so a posterior reloads without its CSV (:mod:`models.posterior.storage`).
+
+Examples
+--------
+>>> post = Posterior.from_netcdf("posterior.nc")  # doctest: +SKIP
+>>> post.error_draws("bandgap_synth", "none", 0, [100, 1000]).shape  # doctest: +SKIP
+(4000, 2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.data.contract import NO_SOURCE, CurveData
+from models.data.design import Design, locate, make_design, query_inputs
+from models.errors import InputDataError
+from models.families.base import Family
+from models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
+from models.inference.build import row_parameters
+from models.inference.diagnostics import Diagnostics
+from models.inference.spec import ModelSpec, SamplerConfig
+
+DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass
+class Posterior:
+    """Posterior draws of a fitted family, with its data, spec and diagnostics.
+
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+    data : CurveData
+        The validated input table and its curves.
+    spec : ModelSpec
+    sampler : SamplerConfig
+    diagnostics : Diagnostics
+    """
+
+    idata: Any
+    data: CurveData
+    spec: ModelSpec
+    sampler: SamplerConfig
+    diagnostics: Diagnostics
+
+    def __post_init__(self) -> None:
+        self.design: Design = make_design(self.data, self.family.layout)
+        post = self.idata.posterior
+        for level, labels in self.design.coords.items():
+            if level in post.coords and [str(c) for c in post[level].values] != labels:
+                raise InputDataError(f"the posterior's {level} coordinates do not match its "
+                                     f"input table ({list(post[level].values)} vs {labels}).")
+        self._draws = {n: _stack(post[n].values) for n in (*self.family.uses, "sigma")}
+        self._nu = post["nu"].values.reshape(-1) if "nu" in post else None
+        self._levels = self.family.levels_of()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def family(self) -> Family:
+        """The model family (formula, parameters, closed forms)."""
+        return self.spec.model_family
+
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws S (chains x draws)."""
+        return int(self._draws["sigma"].shape[0])
+
+    @property
+    def n_chains(self) -> int:
+        """Number of chains."""
+        return int(self.idata.posterior.sizes["chain"])
+
+    def draws(self, name: str) -> np.ndarray:
+        """Draws ``(S, entries)`` of a stored parameter (scale-free units)."""
+        return self._draws[name]
+
+    # ------------------------------------------------------------------ queries
+    def point_parameters(self, task: str, sim_source: str, n_sim: float = 0.0,
+                         n_real: float = 1.0) -> dict[str, Any]:
+        """Scale-free parameter draws ``(S,)`` of the entry through one operating point.
+
+        Also returns ``scale`` and the references of the point (``x_ref`` for curves;
+        ``m_ref`` and ``n_ref`` for surfaces, ``n_ref = 1`` from scratch).
+        """
+        idx, where = locate(self.design, self.data, task, sim_source,
+                            (np.array([float(n_sim)]), np.array([float(n_real)])))
+        out: dict[str, Any] = {k: self._draws[k][:, idx[self._levels[k]][0]]
+                               for k in self.family.uses}
+        out["scale"] = float(self._scale(idx)[0])
+        out.update({k: float(np.atleast_1d(v)[0]) for k, v in where.items() if k != "on_sim"})
+        return out
+
+    def _scale(self, idx: dict[str, np.ndarray]) -> np.ndarray:
+        level = "curve" if "curve" in idx else "task"
+        return self.design.refs[level]["scale"][idx[level]]
+
+    def log_error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
+        """Draws of ``log(E / scale)`` ``(S, Q)`` and the scale ``(Q,)`` of the queries."""
+        ns, nr, torch_in = broadcast_sizes(n_sim, n_real)
+        raw = (np.asarray(as_numpy(ns), dtype=float), np.asarray(as_numpy(nr), dtype=float))
+        idx, where = locate(self.design, self.data, task, sim_source, raw)
+        ops = torch_ops() if torch_in else NUMPY_OPS
+
+        def convert(v: Any) -> Any:
+            return as_array(v, torch_in)
+
+        x = {k: v[None, :] for k, v in query_inputs(self.design, ops, where, ns, nr,
+                                                    convert).items()}
+        p = {k: convert(self._draws[k][:, idx[self._levels[k]]]) for k in self.family.uses}
+        return self.family.log_error(ops, x, p), convert(self._scale(idx))
+
+    def error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
+        """Posterior draws of the expected error, shape ``(S, Q)`` (ErrorModel protocol).
+
+        NumPy inputs give NumPy output; torch tensors give a differentiable float64 tensor.
+        """
+        log_e, scale = self.log_error_draws(task, sim_source, n_sim, n_real)
+        ops = NUMPY_OPS if isinstance(log_e, np.ndarray) else torch_ops()
+        return scale * ops.exp(log_e)
+
+    def route_floor(self, task: str, sim_source: str, n_sim: float,
+                    n_real: float) -> np.ndarray | None:
+        """Draws of the floor along the point's primary size, or ``None`` (no closed form).
+
+        The primary size is the curve's varying axis, or ``n_real`` from scratch on a
+        surface; ``None`` also where the route varies another axis.
+        """
+        p = self._primary(task, sim_source, n_sim, n_real)
+        if p is None or self.family.log_floor is None:
+            return None
+        return p["scale"] * np.exp(self.family.log_floor(p))
+
+    def route_size_to_reach(self, task: str, sim_source: str, n_sim: float, n_real: float,
+                            target: float) -> np.ndarray | None:
+        """Draws of the primary size reaching ``target`` (``inf``: never), or ``None``."""
+        p = self._primary(task, sim_source, n_sim, n_real)
+        if p is None or self.family.log_size_to_reach is None:
+            return None
+        lx = self.family.log_size_to_reach(np.log(target / p["scale"]), p)
+        ref = p.get("x_ref", p.get("m_ref"))
+        with np.errstate(over="ignore"):
+            return np.where(np.isfinite(lx), ref * np.exp(np.minimum(lx, 700.0)), np.inf)
+
+    def _primary(self, task: str, sim_source: str, n_sim: float,
+                 n_real: float) -> dict[str, Any] | None:
+        if self.design.layout == "surface" and sim_source != NO_SOURCE:
+            return None
+        return self.point_parameters(task, sim_source, n_sim, n_real)
+
+    def predict(self, queries: pd.DataFrame,
+                quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+        """Predict the expected error at each query row.
+
+        Parameters
+        ----------
+        queries : DataFrame
+            Columns ``task, sim_source, n_sim, n_real`` (one row per query).
+        quantiles : sequence of float
+            Posterior quantiles to report, each in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            The queries plus ``mean`` and one column per quantile (``q05``, ``q50``...).
+        """
+        names = quantile_names(quantiles)
+        check_queries(queries)
+        out = queries[["task", "sim_source", "n_sim", "n_real"]].reset_index(drop=True).copy()
+        stats = np.empty((len(out), 1 + len(names)))
+        for i, row in enumerate(out.itertuples(index=False)):
+            draws = self.error_draws(str(row.task), str(row.sim_source), float(row.n_sim),
+                                     float(row.n_real))[:, 0]
+            stats[i] = [draws.mean(), *np.quantile(draws, list(quantiles))]
+        out["mean"] = stats[:, 0]
+        for j, name in enumerate(names):
+            out[name] = stats[:, j + 1]
+        return out
+
+    # ------------------------------------------------------------------ model checking
+    def mean_log_error(self) -> np.ndarray:
+        """Draws ``(S, N)`` of the model's mean ``log(error / scale)`` at every table row."""
+        d = self.design
+        rows = np.arange(len(d.y))
+        p = row_parameters(self._levels, self._draws, d.index, rows, self.family.uses)
+        return np.asarray(self.family.log_error(NUMPY_OPS, {k: v[None, :] for k, v in
+                                                            d.inputs.items()}, p))
+
+    def pointwise_log_likelihood(self) -> np.ndarray:
+        """Log density of every replicate's raw error, shape ``(chain, draw, N)`` (LOO)."""
+        from scipy import stats
+
+        d = self.design
+        mu, sigma = self.mean_log_error(), self._draws["sigma"][:, d.index["noise"]]
+        if self._nu is not None:
+            ll = stats.t.logpdf(d.y, df=self._nu[:, None], loc=mu, scale=sigma)
+        else:
+            ll = stats.norm.logpdf(d.y, loc=mu, scale=sigma)
+        ll -= np.log(d.row_scale * np.exp(d.y))  # Jacobian: density of the raw error
+        return ll.reshape(self.n_chains, -1, len(d.y))
+
+    def posterior_predictive(self, seed: int = 0) -> np.ndarray:
+        """Replicated errors for every observation, shape ``(S, N)`` (for PPC)."""
+        d = self.design
+        rng = np.random.default_rng(seed)
+        mu = self.mean_log_error()
+        if self._nu is not None:
+            noise = rng.standard_t(self._nu[:, None], size=mu.shape)
+        else:
+            noise = rng.standard_normal(mu.shape)
+        return np.exp(mu + self._draws["sigma"][:, d.index["noise"]] * noise) * d.row_scale
+
+    def observations(self) -> pd.DataFrame:
+        """The input rows with their noise-group label (``curve_id``) and observed error."""
+        d = self.design
+        table = self.data.table[["task", "sim_source", "n_sim", "n_real", "seed",
+                                 "error"]].reset_index(drop=True).copy()
+        table.insert(0, "curve_id", np.asarray(d.coords[d.noise_level])[d.index["noise"]])
+        return table
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, interval: float = 0.94) -> pd.DataFrame:
+        """Parameter table in the task's units and raw sizes, with intervals, R-hat, ESS.
+
+        One row per (level entry, parameter): the family's display quantities at their
+        level, then the noise ``sigma`` per noise group. Columns ``level, curve_id,
+        parameter, mean, sd, lower, upper, r_hat, ess_bulk``.
+        """
+        post, d = self.idata.posterior, self.design
+        rows: list[dict[str, Any]] = []
+        for label, (level, fn) in self.family.display.items():
+            names = [n for n, lv in self._levels.items() if lv == level and n in post]
+            for i, entry in enumerate(d.coords[level]):
+                vals = {n: post[n].values[..., i] for n in names}
+                rows.append(_row(level, entry, label, fn(vals, d.level_refs(level, i)),
+                                 interval))
+        sig = post["sigma"].values
+        for g, entry in enumerate(d.coords[d.noise_level]):
+            rows.append(_row(d.noise_level, entry, "sigma", sig[..., g], interval))
+        order = {e: i for i, e in enumerate(dict.fromkeys(r["curve_id"] for r in rows))}
+        return pd.DataFrame(rows).sort_values("curve_id", key=lambda s: s.map(order),
+                                              kind="stable").reset_index(drop=True)
+
+    # ------------------------------------------------------------------ persistence
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Save atomically (temp file + rename) as a self-describing netCDF file."""
+        from models.posterior.storage import save_posterior
+
+        return save_posterior(self, path)
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> Posterior:
+        """Load a posterior of any family (also files written by release 0.1)."""
+        from models.posterior.storage import load_posterior
+
+        return load_posterior(path)
+
+
+def _stack(values: np.ndarray) -> np.ndarray:
+    return values.reshape(values.shape[0] * values.shape[1], -1).astype(float)
+
+
+def _row(level: str, entry: str, label: str, draws: np.ndarray,
+         interval: float) -> dict[str, Any]:
+    import arviz as az
+
+    lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+    draws = np.asarray(draws, dtype=float)
+    flat = draws.reshape(-1)
+    ok = draws.shape[0] > 1 and np.isfinite(flat).all() and flat.std() > 0
+    return {"level": level, "curve_id": entry, "parameter": label, "mean": float(flat.mean()),
+            "sd": float(flat.std()), "lower": float(np.quantile(flat, lo)),
+            "upper": float(np.quantile(flat, hi)),
+            "r_hat": float(az.rhat(draws)) if ok else float("nan"),
+            "ess_bulk": float(az.ess(draws)) if np.isfinite(flat).all() and flat.std() > 0
+            else float("nan")}
+
+
+def quantile_names(quantiles: Sequence[float]) -> list[str]:
+    """Column names ``qNN`` (two-digit percent) for quantiles in (0, 1).
+
+    Examples
+    --------
+    >>> quantile_names([0.05, 0.5, 0.95])
+    ['q05', 'q50', 'q95']
+    """
+    names = []
+    for q in quantiles:
+        if not 0 < q < 1:
+            raise InputDataError(f"quantile {q} must be in (0, 1), e.g. 0.05,0.5,0.95.")
+        pct = q * 100
+        if abs(pct - round(pct)) > 1e-9:
+            raise InputDataError(f"quantile {q} is not a whole percent; use e.g. 0.05 or 0.5.")
+        names.append(f"q{round(pct):02d}")
+    return names
+
+
+def check_queries(queries: pd.DataFrame, origin: str = "queries") -> None:
+    """Validate a size-query table (columns task, sim_source, n_sim, n_real)."""
+    need = ["task", "sim_source", "n_sim", "n_real"]
+    missing = [c for c in need if c not in queries.columns]
+    if missing:
+        raise InputDataError(f"{origin}: missing column(s) {missing}. Fix: a query table has "
+                             f"columns {need}, one row per query.")
+    for col in ("n_sim", "n_real"):
+        values = pd.to_numeric(queries[col], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            rows = [int(i) + 1 for i in queries.index[bad][:5]]
+            raise InputDataError(f"{origin}, rows {rows}, column '{col}': must be a number "
+                                 ">= 0. Fix: correct the size.")

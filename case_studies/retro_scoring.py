@@ -32,12 +32,12 @@ def replicate_draws(model: Any, task: str, sim_source: str, n_sim: float, n_real
     The expected error draws of ``model.error_draws`` are multiplied by the model's
     log-normal replicate noise, ``exp(sigma * eps)`` with the curve's ``sigma`` draws
     (Student-t noise when the posterior's likelihood is ``student_t``). Models without
-    ``idata`` / ``find_curve`` (hand-built draws) give the expected error only.
+    ``noise_draws`` (hand-built draws) give the expected error only.
 
     Parameters
     ----------
     model : ErrorModel
-        A fitted :class:`~models.posterior.CurvePosterior` (or any ErrorModel).
+        A fitted :class:`~models.posterior.base.Posterior` (or any ErrorModel).
     task, sim_source, n_sim, n_real
         The operating point of the new run.
     n_mean : int
@@ -58,17 +58,15 @@ def replicate_draws(model: Any, task: str, sim_source: str, n_sim: float, n_real
     [0.5, 0.5, 0.5, 0.5]
     """
     mean = np.asarray(model.error_draws(task, sim_source, n_sim, n_real), dtype=float)[:, 0]
-    idata = getattr(model, "idata", None)
-    if idata is None or not hasattr(model, "find_curve"):
+    noise = getattr(model, "noise_draws", None)
+    if noise is None:
         return mean
-    k = model.find_curve(task, sim_source, n_sim, n_real)
-    sigma = idata.posterior["sigma"].values.reshape(-1, idata.posterior["sigma"].shape[-1])
-    sigma = sigma[:, k].astype(float)
+    sigma = np.asarray(noise(task, sim_source, n_sim, n_real), dtype=float)
     rng = np.random.default_rng(seed)
     shape = (mean.size, n_mean)
-    if getattr(getattr(model, "spec", None), "likelihood", "normal") == "student_t":
-        nu = idata.posterior["nu"].values.reshape(-1)[:, None]
-        eps = rng.standard_t(nu, size=shape)
+    nu = getattr(model, "nu_draws", None)
+    if nu is not None:
+        eps = rng.standard_t(np.asarray(nu)[:, None], size=shape)
     else:
         eps = rng.standard_normal(shape)
     return mean * np.exp(sigma[:, None] * eps).mean(axis=1)

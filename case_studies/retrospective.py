@@ -43,6 +43,8 @@ from case_studies.retro_scoring import (
 )
 from case_studies.store import RunKey, atomic_write_bytes
 from models.errors import SpecError
+from models.inference.fit import fit as fit_model
+from models.inference.spec import ModelSpec, SamplerConfig
 from planner.optim.problem import OperatingPoint, PlanProblem, Source
 
 __all__ = ["Measure", "RetroResult", "RetroSpec", "SweepMeasurer", "batch_keys",
@@ -233,14 +235,10 @@ def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int
 def default_fit(spec: RetroSpec) -> Fit:
     """NUTS refit of the default model with the spec's draws / chains / seed."""
     def fit(table: pd.DataFrame) -> Any:
-        from models.fit import fit_curves
-        from models.spec import SamplerConfig
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # diagnostics are recorded per round instead
-            return fit_curves(table, None, SamplerConfig(draws=spec.draws, tune=spec.draws,
-                                                         chains=spec.chains,
-                                                         seed=spec.fit_seed))
+            return fit_model(table, ModelSpec(), SamplerConfig(
+                draws=spec.draws, tune=spec.draws, chains=spec.chains, seed=spec.fit_seed))
     return fit
 
 

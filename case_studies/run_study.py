@@ -41,6 +41,11 @@ import numpy as np
 import pandas as pd
 
 from case_studies.data import PROJECT_ROOT
+from models.data.io import atomic_write_text, write_table_atomic
+from models.inference.fit import fit
+from models.inference.spec import ModelSpec, SamplerConfig
+from models.posterior.storage import load_posterior
+from planner.workflow import plan_payload
 
 #: Planning settings per study: price per sample, batch budget, target error.
 PLANS: dict[str, dict[str, Any]] = {
@@ -61,7 +66,7 @@ def ppc_table(post: Any, seed: int = 0) -> pd.DataFrame:
     rep = post.posterior_predictive(seed=seed)                       # (S, N)
     obs = post.data.table["error"].to_numpy(float)
     q = np.quantile(rep, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    frame = pd.DataFrame({"curve_id": np.asarray(post.design.curve_ids)[post.design.curve],
+    frame = pd.DataFrame({"curve_id": post.observations()["curve_id"].to_numpy(),
                           "in50": (obs >= q[1]) & (obs <= q[3]),
                           "in90": (obs >= q[0]) & (obs <= q[4]),
                           "log_resid": np.log(obs) - np.log(q[2])})
@@ -85,8 +90,8 @@ def residual_table(post: Any) -> pd.DataFrame:
     """
     table = post.data.table.copy()
     curves = post.data.curves
-    table["curve_id"] = np.asarray(post.design.curve_ids)[post.design.curve]
-    table["axis"] = curves["axis"].to_numpy()[post.design.curve]
+    table["curve_id"] = post.observations()["curve_id"].to_numpy()
+    table["axis"] = curves["axis"].to_numpy()[table["curve"].to_numpy()]
     table["size"] = np.where(table["axis"] == "n_sim", table["n_sim"], table["n_real"])
     rows = []
     for (cid, size), g in table.groupby(["curve_id", "size"], sort=False):
@@ -105,7 +110,6 @@ def residual_table(post: Any) -> pd.DataFrame:
 def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str, Any]:
     """The ``sim2real plan`` payload for ``settings`` (default objective and seed)."""
     from planner.acquisition import make_objective
-    from planner.cli._plan import plan_payload
     from planner.optim.config import merge_settings
     from planner.optim.multiround import plan_rounds
     from planner.optim.problem import operating_point_from_table
@@ -120,10 +124,6 @@ def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str,
 
 def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
     """Fit (or load) the study's posterior and write its ``results/`` folder."""
-    from models.fit import fit_curves
-    from models.posterior import CurvePosterior
-    from models.spec import SamplerConfig
-    from planner.cli._common import atomic_write_text, write_table_atomic
     from planner.decisions import exchange_table, required_size_table
 
     folder = PROJECT_ROOT / "case_studies" / study
@@ -133,10 +133,10 @@ def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
     refitted = refit or not posterior.is_file()
     post: Any
     if refitted:
-        post = fit_curves(folder / "curves.csv", None, SamplerConfig())
+        post = fit(folder / "curves.csv", ModelSpec(), SamplerConfig())
         post.to_netcdf(posterior)
     else:
-        post = CurvePosterior.from_netcdf(posterior)
+        post = load_posterior(posterior)
     fit_seconds = time.perf_counter() - start
     settings = PLANS[study]
     write_table_atomic(post.summary(), out / "parameters.csv")

@@ -164,7 +164,8 @@ def _curve_query(design: Design, data: CurveData, task: str, sim_source: str,
     if (np.where(on_sim, raw[0], raw[1]) <= 0).any():
         raise InputDataError(f"task '{task}', sim_source '{sim_source}': sizes on the "
                              "varying axis must be > 0 (the curves diverge at 0).")
-    return {"curve": ks}, {"on_sim": on_sim, "x_ref": design.refs["curve"]["x_ref"][ks]}
+    return ({"curve": ks, "noise": ks},
+            {"on_sim": on_sim, "x_ref": design.refs["curve"]["x_ref"][ks]})
 
 
 # -------------------------------------------------------------------------- surface layout
@@ -245,7 +246,8 @@ def _surface_query(design: Design, data: CurveData, task: str, sim_source: str,
                                 f"surface. Known: {['none', *known]}.")
     t = tasks.index(task)
     q = len(raw[0])
-    return ({"task": np.full(q, t), "pair": np.full(q, p)},
+    g = design.coords["noise_group"].index(key)
+    return ({"task": np.full(q, t), "pair": np.full(q, p), "noise": np.full(q, g)},
             {"m_ref": float(design.refs["task"]["m_ref"][t]), "n_ref": n_ref})
 
 

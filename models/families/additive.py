@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, \
-    invert_floor_power
+from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, invert_floor_power
 from models.families.base import NOISE_PRIORS, Family, Param
 from models.families.ops import Ops
 from models.families.priors import Prior

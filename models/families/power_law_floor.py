@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, \
-    invert_floor_power
+from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, invert_floor_power
 from models.families.base import NOISE_PRIORS, Family, Param
 
 FAMILY = Family(

@@ -31,6 +31,7 @@ from models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, 
 from models.inference.build import row_parameters
 from models.inference.diagnostics import Diagnostics
 from models.inference.spec import ModelSpec, SamplerConfig
+from models.posterior.files import read_file, write_file
 
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
 
@@ -101,6 +102,18 @@ class Posterior:
         out["scale"] = float(self._scale(idx)[0])
         out.update({k: float(np.atleast_1d(v)[0]) for k, v in where.items() if k != "on_sim"})
         return out
+
+    def noise_draws(self, task: str, sim_source: str, n_sim: float,
+                    n_real: float) -> np.ndarray:
+        """Draws ``(S,)`` of the replicate noise ``sigma`` (log error) at one point."""
+        idx, _ = locate(self.design, self.data, task, sim_source,
+                        (np.array([float(n_sim)]), np.array([float(n_real)])))
+        return self._draws["sigma"][:, idx["noise"][0]]
+
+    @property
+    def nu_draws(self) -> np.ndarray | None:
+        """Draws ``(S,)`` of the Student-t degrees of freedom (``None``: Normal noise)."""
+        return self._nu
 
     def _scale(self, idx: dict[str, np.ndarray]) -> np.ndarray:
         level = "curve" if "curve" in idx else "task"
@@ -255,16 +268,14 @@ class Posterior:
     # ------------------------------------------------------------------ persistence
     def to_netcdf(self, path: str | Path) -> Path:
         """Save atomically (temp file + rename) as a self-describing netCDF file."""
-        from models.posterior.storage import save_posterior
-
-        return save_posterior(self, path)
+        return write_file(self, path)
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> Posterior:
         """Load a posterior of any family (also files written by release 0.1)."""
-        from models.posterior.storage import load_posterior
-
-        return load_posterior(path)
+        idata, data, spec, sampler, diagnostics = read_file(path)
+        return cls(idata=idata, data=data, spec=spec, sampler=sampler,
+                   diagnostics=diagnostics)
 
 
 def _stack(values: np.ndarray) -> np.ndarray:

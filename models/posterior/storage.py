@@ -1,136 +1,29 @@
-"""Self-describing netCDF files for posteriors of every family.
+"""Load and save posteriors of any family (self-describing netCDF files).
 
-A file holds the posterior draws, the sample statistics, the validated input table (as
-``constant_data``) and, on the posterior group, ``sim2real_kind`` plus the JSON spec and
-sampler settings, so it reloads without the CSV. Writes are atomic (temp file + rename).
+A file holds the draws, the sample statistics, the validated input table and the JSON spec
+(family, likelihood, priors) and sampler settings (:mod:`models.posterior.files`), so it
+reloads without its CSV. Files written by release 0.1 (kinds ``curve``,
+``sim2real_curve_form``, ``sim2real_surface``) load too.
 
 Examples
 --------
->>> post = load_posterior("posterior.nc")        # doctest: +SKIP
->>> save_posterior(post, "copy.nc")               # doctest: +SKIP
+>>> post = load_posterior("surface.nc")   # doctest: +SKIP
+>>> post.family.name                       # doctest: +SKIP
+'edt'
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from models.data.contract import REQUIRED_COLUMNS, validate_table
-from models.errors import InputDataError
-from models.inference.diagnostics import compute_diagnostics
-from models.inference.spec import ModelSpec, SamplerConfig
-
-if TYPE_CHECKING:
-    from models.posterior.base import Posterior
-
-
-#: ``sim2real_kind`` written by this release; release 0.1 wrote one kind per posterior class.
-KIND = "sim2real_posterior"
-LEGACY_KINDS = ("curve", "sim2real_curve_form", "sim2real_surface")
-
-
-def save_posterior(post: Posterior, path: str | Path) -> Path:
-    """Write posterior + sample stats + the input table atomically (temp file + rename).
-
-    The spec (family, likelihood, priors) and sampler settings are stored as JSON on the
-    posterior group, so the file is self-describing: :func:`load_posterior` rebuilds the
-    validated input table and the :class:`~models.posterior.base.Posterior`.
-    """
-    import arviz as az
-
-    path = Path(path)
-    data = post.data
-    cols = [*REQUIRED_COLUMNS] + (["n_test"] if "n_test" in data.table else [])
-    table = data.table[cols].copy()
-    if "n_test" in table:
-        table["n_test"] = table["n_test"].astype("float64")
-    table_ds = table.rename_axis("row").to_xarray()
-    for col in ("task", "sim_source", "metric"):
-        table_ds[col] = table_ds[col].astype(str)
-    out: Any = az.InferenceData(posterior=post.idata.posterior,
-                                sample_stats=post.idata.sample_stats, constant_data=table_ds)
-    out.posterior.attrs.update({
-        "sim2real_kind": KIND, "sim2real_family": post.spec.family,
-        "sim2real_spec": json.dumps(post.spec.to_dict()),
-        "sim2real_sampler": json.dumps(post.sampler.to_dict()),
-        "sim2real_origin": data.origin,
-        "sim2real_created": datetime.now(UTC).isoformat(timespec="seconds")})
-    with atomic_path(path) as tmp:
-        out.to_netcdf(tmp)
-    return path
-
-
-@contextmanager
-def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """A temporary path beside ``path`` that becomes ``path`` only if the block succeeds.
-
-    The temp file is renamed over ``path`` on success and removed on any error, so readers
-    never see a partial file; it gets the usual mode of a new file (``0666`` minus the
-    umask; ``mkstemp`` creates it private).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
-    >>> with atomic_path(target) as tmp:
-    ...     _ = tmp.write_text("done")
-    >>> target.read_text()
-    'done'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from models.posterior.base import Posterior
 
 
 def load_posterior(path: str | Path) -> Posterior:
-    """Load a posterior file of any family (also the three kinds release 0.1 wrote).
+    """The :class:`Posterior` saved at ``path`` (any family, any release)."""
+    return Posterior.from_netcdf(path)
 
-    Examples
-    --------
-    >>> post = load_posterior("surface.nc")   # doctest: +SKIP
-    >>> post.family.name                       # doctest: +SKIP
-    'edt'
-    """
-    import arviz as az
 
-    from models.posterior.base import Posterior
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(f"{path}: posterior file not found. Fix: check the path.")
-    try:
-        idata = az.from_netcdf(path)
-        attrs = dict(idata.posterior.attrs)
-        table = idata.constant_data.to_dataframe().reset_index(drop=True)
-        kind = str(attrs.get("sim2real_kind", "curve"))
-        if kind != KIND and kind not in LEGACY_KINDS:
-            raise ValueError(f"unknown sim2real_kind '{kind}'")
-        spec = ModelSpec.from_dict(json.loads(attrs["sim2real_spec"]))
-        sampler = SamplerConfig(**json.loads(attrs["sim2real_sampler"]))
-        spec.validate()
-    except (KeyError, AttributeError, OSError, ValueError, TypeError) as exc:
-        raise InputDataError(f"{path}: not a sim2real posterior file ({exc}). Fix: pass a "
-                             "file written by `sim2real fit`.") from exc
-    if "n_test" in table:
-        table["n_test"] = table["n_test"].astype("Int64")
-    data = validate_table(table, str(attrs.get("sim2real_origin", path)))
-    diagnostics = compute_diagnostics(
-        idata, var_names=spec.model_family.diagnostic_vars(idata.posterior))
-    return Posterior(idata=idata, data=data, spec=spec, sampler=sampler,
-                     diagnostics=diagnostics)
+def save_posterior(post: Posterior, path: str | Path) -> Path:
+    """Save atomically (temp file + rename); same as ``post.to_netcdf(path)``."""
+    return post.to_netcdf(path)

@@ -30,9 +30,9 @@ _METHOD_SHORT = {"hierarchical": "hierarchical", "per_curve": "per-curve", "leas
 
 
 def parse_methods(text: str) -> list[str]:
-    """Comma-separated method names, validated against :data:`models.backtest.METHODS`."""
-    from models.backtest import METHODS
+    """Comma-separated method names, checked against :data:`models.evaluation.backtest.METHODS`."""
     from models.errors import SpecError
+    from models.evaluation.backtest import METHODS
 
     names = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in names if m not in METHODS]
@@ -62,14 +62,18 @@ def backtest(
     target_accept: Annotated[float | None, typer.Option(help="NUTS target acceptance.")] =
     None,
     backend: Annotated[str, typer.Option(help="nutpie or pymc.")] = "nutpie",
+    family: Annotated[str, typer.Option("--family", "--form", help="Model family of the "
+                                        "hierarchical and per-curve fits.")] =
+    "power_law_floor",
 ) -> None:
     """Backtest the extrapolation: fit small sizes, predict held-out large sizes, score."""
-    from models.backtest import run_backtest
     from models.errors import DataWarning
-    from models.spec import ModelSpec, SamplerConfig
+    from models.evaluation.backtest import run_backtest
+    from models.inference.spec import ModelSpec, SamplerConfig
 
     with fail_on_error():
-        spec = ModelSpec(likelihood=likelihood)
+        spec = ModelSpec(family=family, likelihood=likelihood)
+        spec.validate()
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, backend=backend)
         fraction = 0.125 if train_max is None and train_fraction is None else train_fraction

@@ -14,7 +14,7 @@ from planner.cli._common import console, fail_on_error, write_table_atomic
 def validate(curves: Annotated[Path, typer.Argument(help="Learning-curve table "
                                                      "(.csv or .parquet).")]) -> None:
     """Check a learning-curve table against the contract and summarize its curves."""
-    from models.contract import load_curves
+    from models.data.contract import load_curves
     from planner.report.tables import render_curve_summary
 
     with fail_on_error(), warnings.catch_warnings(record=True) as caught:
@@ -40,45 +40,64 @@ def fit(
                                                         "(default: 0.9, more for few "
                                                         "curves).")] = None,
     backend: Annotated[str, typer.Option(help="nutpie or pymc.")] = "nutpie",
-    form: Annotated[str, typer.Option(help="Curve form: power_law_floor (the default "
-                                      "model), power_law, broken_power_law or "
-                                      "exp_saturation (rank them with `sim2real "
-                                      "compare`).")] = "power_law_floor",
+    family: Annotated[str, typer.Option("--family", "--form", help=(
+        "Model family: power_law_floor (default), power_law, broken_power_law, "
+        "exp_saturation (single-axis curves) or edt, additive (two-axis surfaces "
+        "E(n_sim, n_real)); rank them with `sim2real compare`."))] = "power_law_floor",
     prior: Annotated[list[str] | None, typer.Option(
         help="Override a default prior: NAME=Distribution(param=value, ...), e.g. "
              "log_alpha_mu='Normal(mu=-2, sigma=1)' (names: docs/models.md). "
              "Repeat.")] = None,
 ) -> None:
-    """Fit the hierarchical power-law model (or another curve form) and save its posterior.
+    """Fit a model family (default: hierarchical power law with a floor) and save it.
 
-    ``plan`` and ``exchange`` accept the saved file whatever its form.
+    Every other command (predict, plan, exchange, update, report) accepts the saved file
+    whatever its family.
     """
-    from models.curve_forms import DEFAULT_FORM, FormSpec, fit_form
-    from models.spec import SamplerConfig
-    from planner.report.tables import render_diagnostics, render_frame, render_parameters
+    fit_and_save(curves, out, family=family, likelihood=likelihood, prior=prior,
+                 draws=draws, tune=tune, chains=chains, seed=seed,
+                 target_accept=target_accept, backend=backend)
+
+
+def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
+                 prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
+                 target_accept: float | None = None, backend: str = "nutpie") -> None:
+    """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
+    from models.inference.fit import fit as fit_model
+    from models.inference.spec import ModelSpec, SamplerConfig
+    from planner.report.tables import render_diagnostics, render_parameters
 
     with fail_on_error():
-        spec = FormSpec(form=form, likelihood=likelihood, priors=parse_prior_options(prior))
+        spec = ModelSpec(family=family, likelihood=likelihood,
+                         priors=parse_prior_options(prior))
         spec.validate()
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, backend=backend, progress=True)
         sampler.validate()
+        check_output_path(out)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with console.status(f"Compiling and sampling '{form}' ({chains} chains x "
+            with console.status(f"Compiling and sampling '{family}' ({chains} chains x "
                                 f"{draws} draws, {backend})..."):
-                posterior = fit_form(curves, spec, sampler)
+                posterior = fit_model(curves, spec, sampler)
         posterior.to_netcdf(out)
-    if form == DEFAULT_FORM:
-        console.print(render_parameters(posterior.summary()))
-    else:
-        console.print(render_frame(posterior.summary().round(4),
-                                   title=f"Curve form '{form}': posterior summary"))
+    console.print(render_parameters(posterior.summary()))
     console.print(render_diagnostics(posterior.diagnostics))
     for w in caught:
         if "diagnostics" in str(w.message) or "ignoring" in str(w.message):
             console.print(f"[yellow]warning:[/yellow] {w.message}")
     console.print(f"Posterior written to [bold]{out}[/bold]")
+
+
+def check_output_path(out: Path) -> None:
+    """Refuse an output path that cannot be written, before any long work."""
+    from models.errors import InputDataError
+
+    if out.is_dir():
+        raise InputDataError(f"{out}: is a directory. Fix: give a file path for --out, "
+                             f"e.g. {out / 'posterior.nc'}.")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise InputDataError(f"{out.parent}: is not a directory. Fix: choose another --out.")
 
 
 def predict(
@@ -94,7 +113,7 @@ def predict(
     import pandas as pd
 
     from models.errors import InputDataError
-    from models.posterior import CurvePosterior
+    from models.posterior.storage import load_posterior
     from planner.report.tables import render_frame
 
     with fail_on_error():
@@ -107,7 +126,8 @@ def predict(
             raise InputDataError(f"{at}: query file not found.")
         queries = pd.read_csv(at, dtype={"task": str, "sim_source": str},
                               keep_default_na=False)
-        post = CurvePosterior.from_netcdf(posterior)
+        check_output_path(out)
+        post = load_posterior(posterior)
         table = post.predict(queries, qs)
         write_table_atomic(table, out)
     console.print(render_frame(table, title=f"Predictions ({post.n_draws} draws)"))
@@ -123,7 +143,7 @@ def register(app: typer.Typer) -> None:
 
 def parse_prior_options(values: list[str] | None) -> dict[str, Any]:
     """``--prior NAME=Distribution(...)`` options as ``{name: Prior}`` (names checked later,
-    against the form's defaults, when the spec is validated).
+    against the family's defaults, when the spec is validated).
 
     Examples
     --------
@@ -131,7 +151,7 @@ def parse_prior_options(values: list[str] | None) -> dict[str, Any]:
     {'sigma': Prior(distribution='HalfNormal', params={'sigma': 0.1})}
     """
     from models.errors import SpecError
-    from models.priors import Prior
+    from models.families.priors import Prior
 
     out: dict[str, Any] = {}
     for value in values or []:

@@ -5,44 +5,24 @@ Heavy libraries (PyMC, torch, BoTorch) are imported inside the command bodies.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import atomic_write_text, console, fail_on_error
+from planner.cli._common import console, fail_on_error
+from planner.cli._curves import check_output_path
 
-NETCDF = (".nc", ".netcdf", ".nc4")
 SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real fit`) or a "
                                            "learning-curve table (.csv/.parquet; fitted "
                                            "first).")]
 
 
-def load_model(path: Path, draws: int = 500, chains: int = 2, seed: int = 20251125) -> Any:
-    """A posterior from a netCDF file (curves, a curve form or a two-axis surface, whichever
-    it holds), or the default power law fitted on the fly from a curve table."""
-    from models.errors import InputDataError
+def load_model(path: Path, family: str | None = None) -> Any:
+    """A posterior file of any family, or ``family`` (default) fitted on a curve table."""
+    from planner.workflow import load_model as load
 
-    if not path.exists():
-        raise InputDataError(f"{path}: no such file.")
-    if path.suffix.lower() in NETCDF:
-        from models.storage import load_any_posterior
-
-        return load_any_posterior(path)
-    from models.fit import fit_curves
-    from models.spec import SamplerConfig
-
-    with console.status(f"Fitting {path} ({chains} chains x {draws} draws)..."):
-        return fit_curves(path, None, SamplerConfig(draws=draws, tune=draws, chains=chains,
-                                                    seed=seed))
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file (plan provenance)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return load(path, family=family or "power_law_floor", status=console.status)
 
 
 def plan(
@@ -71,11 +51,8 @@ def plan(
     seed: Annotated[int | None, typer.Option(help="Optimizer seed.")] = None,
 ) -> None:
     """Recommend the next batch of simulations and experiments under a budget."""
-    from planner.acquisition import make_objective
-    from planner.decisions import required_size_table
     from planner.optim.config import load_config, merge_settings, parse_pairs
-    from planner.optim.multiround import recommend
-    from planner.optim.problem import operating_point_from_table
+    from planner.workflow import plan_from_settings, write_json
 
     with fail_on_error():
         settings = merge_settings(load_config(config), budget=budget,
@@ -84,31 +61,12 @@ def plan(
                                   objective=objective, probability=probability,
                                   rounds=rounds, remaining_rounds=remaining_rounds,
                                   seed=seed)
+        check_output_path(out)
         model = load_model(source)
-        op = operating_point_from_table(model.data.table)
-        problem, given = settings.problem(op)
-        obj = make_objective(settings.objective, **settings.objective_kwargs())
-        with console.status("Optimizing the batch (BoTorch)..."):
-            result = recommend(model, problem, obj, settings)
-        sizes = required_size_table(model, problem.targets) if problem.targets else None
-    payload = plan_payload(result, given, settings, source)
-    atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n", out)
+        payload, sizes = plan_from_settings(model, settings, source, status=console.status)
+        write_json(payload, out)
     print_plan(payload, sizes)
     console.print(f"Plan written to [bold]{out}[/bold]")
-
-
-def plan_payload(result: Any, given: dict[str, str], settings: Any,
-                 source: Path) -> dict[str, Any]:
-    """plan.json content: the PlanResult with source names as given, plus provenance."""
-    from dataclasses import asdict
-
-    d = result.to_dict()
-    d["allocation"] = {given.get(k, k): v for k, v in d["allocation"].items()}
-    d["rounds"] = [{given.get(k, k): v for k, v in r.items()} for r in d["rounds"]]
-    d["provenance"].update({"posterior": str(source), "posterior_sha256":
-                            file_sha256(source), "settings": asdict(settings),
-                            "created": datetime.now(UTC).isoformat(timespec="seconds")})
-    return d
 
 
 def print_plan(payload: dict[str, Any], sizes: Any) -> None:
@@ -146,28 +104,29 @@ def exchange(
     source: SourceArg,
     task: Annotated[list[str] | None, typer.Option(help="Task(s); default all.")] = None,
     out: Annotated[Path | None, typer.Option(help="Optional CSV of the table.")] = None,
-    surface: Annotated[str | None, typer.Option(help="Use a two-axis surface (edt or "
-                                                "additive): SOURCE is a surface .nc from "
-                                                "`sim2real fit-surface` or a grid table "
-                                                "(fitted first).")] = None,
+    surface: Annotated[str | None, typer.Option(help="Family to fit when SOURCE is a "
+                                                "table (e.g. edt: rates from a two-axis "
+                                                "surface); with a .nc, checks its family.")]
+    = None,
 ) -> None:
     """Sim-to-real exchange rates (with 5/50/95% intervals) and database values."""
-    if surface is not None:
-        from planner.cli._models import surface_exchange
-
-        surface_exchange(source, surface, task, out)
-        return
     from planner.cli._common import write_table_atomic
     from planner.decisions import database_value_table, exchange_table
     from planner.report.tables import render_exchange, render_frame
 
     with fail_on_error():
-        model = load_model(source)
+        model = load_model(source, family=surface)
+        if surface is not None and model.family.name != surface:
+            from models.errors import InputDataError
+
+            raise InputDataError(f"{source}: holds a '{model.family.name}' posterior but "
+                                 f"--surface {surface} was asked. Fix: pass --surface "
+                                 f"{model.family.name}, or drop --surface.")
         rates = exchange_table(model, tasks=task or None)
         value = database_value_table(model)
     if task:
         value = value[value["task"].isin(task)]
-    for table in render_exchange(rates):
+    for table in render_exchange(rates, suffix=f" ({model.family.name})"):
         console.print(table)
     short = value.rename(columns=lambda c: c.replace("reduction_", ""))
     console.print(render_frame(short, title="Error reduction per 1,000 more simulations"))
@@ -192,104 +151,21 @@ def update(
     When the --posterior file exists, the refit uses its model (curve form or surface,
     likelihood, priors, NUTS target acceptance); otherwise the default power law.
     """
-    import pandas as pd
-
-    from models.contract import load_curves
-    from models.spec import SamplerConfig
+    from models.inference.spec import SamplerConfig
     from planner.cli._common import write_table_atomic
+    from planner.workflow import append_results, contract_columns, refit_like
 
     with fail_on_error():
-        old = load_curves(curves)
-        new = validate_new_rows(old, new_results, curves)
-        check_new_rows(old.table, new, curves, new_results)
-        cols = contract_columns(old.table)
-        combined = pd.concat([old.table[cols], new[cols]], ignore_index=True)
-        data = load_curves(combined, origin=f"{curves} + {new_results}")
+        data, n_new = append_results(curves, new_results)
         sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
+        check_output_path(posterior)
         refit, model = refit_like(posterior, sampler)
         with console.status(f"Refitting {model} on {len(data.table)} rows..."):
             post = refit(data)
         post.to_netcdf(posterior)
         write_table_atomic(data.table[contract_columns(data.table)], out_curves or curves)
-    console.print(f"Appended {len(new)} rows; table written to "
+    console.print(f"Appended {n_new} rows; table written to "
                   f"[bold]{out_curves or curves}[/bold], posterior to [bold]{posterior}[/bold]")
-
-
-def refit_like(posterior: Path, sampler: Any) -> tuple[Any, str]:
-    """A function ``data -> posterior`` fitting the model stored in ``posterior`` (or the
-    default power law when the file does not exist yet), and the model's name.
-
-    The stored NUTS target acceptance is kept; draws, chains and seed come from ``sampler``.
-    """
-    from dataclasses import replace
-
-    from models.curve_forms import FormSpec, fit_form
-    from models.surface import SurfaceSpec, fit_surface
-
-    if not posterior.exists():
-        return (lambda data: fit_form(data, FormSpec(), sampler)), "the default power law"
-    from models.storage import load_any_posterior
-
-    old = load_any_posterior(posterior)
-    sampler = replace(sampler, target_accept=old.sampler.target_accept)
-    spec = old.spec
-    if isinstance(spec, SurfaceSpec):
-        return (lambda data: fit_surface(data, spec, sampler)), f"the '{spec.form}' surface"
-    form = FormSpec(form=spec.form, likelihood=spec.likelihood, priors=spec.priors)
-    return (lambda data: fit_form(data, form, sampler)), (f"'{form.form}' ({form.likelihood}"
-                                                          ", same priors)")
-
-
-def contract_columns(table: Any) -> list[str]:
-    """The data-contract columns present in a validated table (drops helper columns)."""
-    from models.contract import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-
-    return [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.columns]
-
-
-def validate_new_rows(old: Any, new_results: Path, curves: Path) -> Any:
-    """Validated rows of NEW_RESULTS, checked together with the curves they extend.
-
-    New results usually add one size to existing curves, so they are not validated as
-    curves on their own; they are validated first in a table followed by CURVES' rows, so
-    row-level errors name NEW_RESULTS' own rows (and CSV lines).
-    """
-    import pandas as pd
-
-    from models.contract import read_table_file, validate_table
-    from models.errors import InputDataError
-
-    raw = read_table_file(new_results, str(new_results), "the new measurements")
-    suffix = new_results.suffix.lower()
-    if len(raw) == 0:
-        raise InputDataError(f"{new_results}: no rows. Fix: add the new measurements.")
-    k = len(raw)
-    both = pd.concat([raw, old.table[contract_columns(old.table)]], ignore_index=True)
-    origin = f"{new_results} (data rows 1-{k}; later rows are {curves})"
-    checked = validate_table(both, origin, csv_lines=suffix == ".csv")
-    return checked.table.iloc[:k].reset_index(drop=True)
-
-
-def check_new_rows(old: Any, new: Any, curves: Path, new_results: Path) -> None:
-    """Refuse new rows that repeat a (task, sim_source, n_sim, n_real, seed) of CURVES.
-
-    Appending the same results twice would count them as extra replicates and make the
-    posterior overconfident.
-    """
-    from models.contract import KEY_COLUMNS
-    from models.errors import InputDataError
-
-    keys = list(KEY_COLUMNS)
-    seen = set(old[keys].itertuples(index=False, name=None))
-    repeated = [i for i, k in enumerate(new[keys].itertuples(index=False, name=None))
-                if k in seen]
-    if repeated:
-        rows = ", ".join(str(i + 1) for i in repeated[:8]) + (" ..." if len(repeated) > 8
-                                                              else "")
-        raise InputDataError(
-            f"{new_results}, data rows {rows}: {len(repeated)} row(s) repeat a {keys} "
-            f"already in {curves} (results appended twice?). Fix: remove them from "
-            "NEW_RESULTS, or give new replicates their own seed.")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,6 @@ Heavy libraries (PyMC, torch, BoTorch, matplotlib) are imported inside the comma
 
 from __future__ import annotations
 
-import json
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,13 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import atomic_write_text, console, fail_on_error, write_table_atomic
+from planner.cli._common import console, fail_on_error, write_table_atomic
 from planner.cli._plan import SourceArg
-
-DEMO_BUDGET = 1_000_000.0
-DEMO_SIM_PRICE = 1.0
-DEMO_EXPERIMENT_PRICE = 500.0
-DEMO_TARGET_FRACTION = 0.95
+from planner.defaults import DEMO_BUDGET, DEMO_EXPERIMENT_PRICE, DEMO_TARGET_FRACTION
 
 
 def report(
@@ -48,8 +42,10 @@ def report(
 ) -> None:
     """Write the decision report of a posterior (or curve table) and a plan."""
     from planner.optim.config import load_config, merge_settings, parse_pairs
+    from planner.workflow import read_comparison, read_plan, settings_from_plan
 
     with fail_on_error():
+        check_output_dir(out)
         if plan_file is not None:
             payload = read_plan(plan_file)
             settings = settings_from_plan(payload, plan_file)
@@ -63,7 +59,6 @@ def report(
         from planner.cli._plan import load_model
 
         model = load_model(source)
-        _require_curve_posterior(model, source)
         comparison = read_comparison(compare) if compare is not None else None
         files, content = run_report(model, source, settings, out, payload=payload, pdf=pdf,
                                     comparison=comparison)
@@ -99,21 +94,29 @@ def demo(
     import time
 
     from models.examples import example_path
-    from models.fit import fit_curves
-    from models.spec import SamplerConfig
+    from models.inference.fit import fit
+    from models.inference.spec import ModelSpec, SamplerConfig
+    from planner.workflow import compare_with_alternatives, demo_settings
 
     start = time.perf_counter()
     with fail_on_error():
+        check_output_dir(out)
         path = _example(example_path, example)
         with console.status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
-            model = fit_curves(path, None, SamplerConfig(draws=draws, tune=tune, chains=chains,
-                                                         seed=seed, target_accept=target_accept))
+            model = fit(path, ModelSpec(), SamplerConfig(draws=draws, tune=tune, chains=chains,
+                                                         seed=seed,
+                                                         target_accept=target_accept))
         settings, assumptions = demo_settings(model, budget, experiment_cost,
                                               target_fraction, seed)
         for line in assumptions:
             console.print(f"[cyan]assumption:[/cyan] {line}", highlight=False)
-        comparison = (compare_with_alternatives(model, chains=chains, seed=seed)
-                      if compare else None)
+        comparison = None
+        if compare:
+            comparison, advice = compare_with_alternatives(model, chains=chains, seed=seed,
+                                                           status=console.status)
+            if advice:
+                console.print(f"[yellow]model comparison:[/yellow] {advice}",
+                              highlight=False)
         out.mkdir(parents=True, exist_ok=True)
         model.to_netcdf(out / "posterior.nc")
         if comparison is not None:
@@ -126,59 +129,13 @@ def demo(
     console.print(str(files.html.resolve()))
 
 
-def compare_with_alternatives(model: Any, *, chains: int, seed: int,
-                              draws: int = 1000) -> Any:
-    """PSIS-LOO table of the fitted power law with floor against the alternative forms.
-
-    The fitted posterior is reused; each alternative form is fitted on the same data with
-    ``chains x draws`` (same tuning) so the comparison costs a few fits, not a refit of all.
-    """
-    from models.compare import compare_posteriors
-    from models.curve_forms import CURVE_FORMS, FormSpec, fit_form
-    from models.spec import SamplerConfig
-
-    posts: dict[str, Any] = {"power_law_floor": model}
-    sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
-    others = [f for f in CURVE_FORMS if f != "power_law_floor"]
-    for form in others:
-        with console.status(f"Model comparison: fitting {form} ({chains} chains x {draws} "
-                            "draws)..."), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            posts[form] = fit_form(model.data, FormSpec(form=form), sampler)
-    result = compare_posteriors(posts, "curve")
-    if result.advice:
-        console.print(f"[yellow]model comparison:[/yellow] {result.advice}", highlight=False)
-    return result.table
-
-
-def _require_curve_posterior(model: Any, source: Path) -> None:
-    """The report draws the single-axis curves: refuse surfaces / alternative forms clearly."""
-    from models.errors import InputDataError
-    from models.posterior import CurvePosterior
-
-    if not isinstance(model, CurvePosterior):
-        raise InputDataError(
-            f"{source}: holds a {type(model).__name__}; the report is built on the default "
-            "single-axis power-law posterior. Fix: pass the curve table or a `sim2real fit` "
-            "posterior (surfaces and other forms work with `sim2real plan` and `exchange`; "
-            "add their LOO comparison with --compare).")
-
-
-def read_comparison(path: Path) -> Any:
-    """Read a ``sim2real compare --out`` CSV, with a clear error when it is not one."""
-    import pandas as pd
-
+def check_output_dir(out: Path) -> None:
+    """Refuse a report directory that is an existing file, before any work."""
     from models.errors import InputDataError
 
-    try:
-        table = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise InputDataError(f"{path}: cannot read the comparison table ({exc}).") from exc
-    missing = {"form", "elpd_loo", "se", "weight"} - set(table.columns)
-    if missing:
-        raise InputDataError(f"{path}: missing column(s) {sorted(missing)}; write it with "
-                             "`sim2real compare CURVES --out compare.csv`.")
-    return table
+    if out.exists() and not out.is_dir():
+        raise InputDataError(f"{out}: is a file, not a directory. Fix: give a directory for "
+                             "--out (it is created when missing).")
 
 
 def _example(example_path: Any, name: str) -> Path:
@@ -188,68 +145,6 @@ def _example(example_path: Any, name: str) -> Path:
         return Path(example_path(name))
     except KeyError as exc:
         raise InputDataError(str(exc.args[0])) from exc
-
-
-def demo_settings(model: Any, budget: float, experiment_cost: float,
-                  target_fraction: float, seed: int) -> tuple[Any, list[str]]:
-    """Demo defaults: every database at price 1, experiments at ``experiment_cost``, each
-    task's target at ``target_fraction`` x its current best posterior-mean error."""
-    import numpy as np
-
-    from planner.optim.config import PlanSettings
-    from planner.optim.evaluate import TaskErrorEvaluator
-    from planner.optim.problem import PlanProblem, Source, operating_point_from_table
-
-    op = operating_point_from_table(model.data.table)
-    costs = {s: DEMO_SIM_PRICE for s in sorted({s for (_, s) in op.n_sim})}
-    costs.update({f"real:{t}": float(experiment_cost) for t in op.tasks})
-    probe = PlanProblem(tuple(Source(k, v) for k, v in costs.items()), float(budget), op)
-    now = TaskErrorEvaluator(model, probe).current().mean(0)
-    targets = {t: float(f"{target_fraction * e:.2g}") for t, e in zip(op.tasks, now,
-                                                                          strict=True)}
-    metrics = model.data.table.groupby("task")["metric"].first()
-    lines = [f"One simulation (e.g. one DFT calculation) costs {DEMO_SIM_PRICE:g} unit; one "
-             f"experiment costs {experiment_cost:g} units; budget {budget:,.0f} units.",
-             *(f"Target for {t}: {metrics[t]} <= {targets[t]:g} (about "
-               f"{target_fraction:.0%} of the current best posterior-mean error "
-               f"{np.round(e, 3):g})." for t, e in zip(op.tasks, now, strict=True)),
-             "Objective: cheapest batch with P(all targets met) >= 90% "
-             "(min_cost_with_probability); the closest batch when the budget cannot."]
-    settings = PlanSettings(budget=float(budget), costs=costs, targets=targets,
-                            objective="min_cost_with_probability", seed=seed)
-    return settings, lines
-
-
-def read_plan(path: Path) -> dict[str, Any]:
-    """plan.json content, checked for the keys the report needs."""
-    from models.errors import InputDataError
-
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputDataError(f"{path}: cannot read the plan ({exc}). Fix: pass a plan.json "
-                             "written by `sim2real plan`.") from exc
-    need = ["objective", "allocation", "total_cost", "budget", "expected_error",
-            "p_target", "targets", "current_error", "provenance"]
-    missing = [k for k in need if k not in payload]
-    if "settings" not in payload.get("provenance", {}):
-        missing.append("provenance.settings")
-    if missing:
-        raise InputDataError(f"{path}: not a sim2real plan.json (missing {missing}). Fix: "
-                             "write it with `sim2real plan`.")
-    return dict(payload)
-
-
-def settings_from_plan(payload: dict[str, Any], path: Path) -> Any:
-    """The PlanSettings stored in plan.json's provenance."""
-    from models.errors import InputDataError
-    from planner.optim.config import PlanSettings
-
-    try:
-        return PlanSettings(**payload["provenance"]["settings"])
-    except TypeError as exc:
-        raise InputDataError(f"{path}: provenance.settings does not match this version "
-                             f"({exc}). Fix: re-run `sim2real plan`.") from exc
 
 
 @contextmanager
@@ -267,47 +162,15 @@ def progress_bar(total: int) -> Iterator[Any]:
         yield advance
 
 
-def run_report(model: Any, source: Path, settings: Any, out: Path, *,
-               payload: dict[str, Any] | None = None, assumptions: list[str] | None = None,
-               pdf: bool = False, label: str | None = None,
-               comparison: Any = None) -> tuple[Any, Any]:
-    """Plan (unless ``payload`` is given), run the studies and write the report files.
+def run_report(model: Any, source: Path, settings: Any, out: Path, **kwargs: Any
+               ) -> tuple[Any, Any]:
+    """:func:`planner.workflow.run_report` with a progress bar and status messages."""
+    from planner.workflow import report_study_count
+    from planner.workflow import run_report as run
 
-    Returns the :class:`~planner.report.render.ReportFiles` and the report content.
-    """
-    from planner.acquisition import make_objective
-    from planner.cli._plan import file_sha256, plan_payload
-    from planner.optim.baselines import STRATEGIES
-    from planner.optim.multiround import plan_rounds
-    from planner.optim.problem import operating_point_from_table
-    from planner.report.pipeline import report_content, study_count
-    from planner.report.render import write_report
-    from planner.report.studies import RATIO_FACTORS, default_budgets
-
-    problem, given = settings.problem(operating_point_from_table(model.data.table))
-    sha = file_sha256(source)
-    flags: list[str] = []
-    if payload is None:
-        obj = make_objective(settings.objective, **settings.objective_kwargs())
-        with console.status("Optimizing the batch (BoTorch)..."):
-            result = plan_rounds(model, problem, obj, rounds=settings.rounds,
-                                 seed=settings.seed)
-        payload = plan_payload(result, given, settings, source)
-        atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n",
-                          out / "plan.json")
-    elif payload["provenance"].get("posterior_sha256") not in (None, sha):
-        flags.append(f"plan.json was made from {payload['provenance'].get('posterior')}, "
-                        f"not from {source} (different file contents): its numbers may not "
-                        "match this posterior.")
-    total = study_count(len(default_budgets(problem.budget)), len(STRATEGIES),
-                        len(RATIO_FACTORS))
-    with progress_bar(total) as advance:
-        content = report_content(model, payload, problem, given, settings,
-                                 source=label or str(source), source_sha256=sha,
-                                 assumptions=assumptions or [], warnings=flags,
-                                 advance=advance, comparison=comparison)
-    with console.status("Drawing figures and writing the report..."):
-        return write_report(content, out, pdf=pdf), content
+    with progress_bar(report_study_count(model, settings)) as advance:
+        return run(model, source, settings, out, status=console.status, advance=advance,
+                   **kwargs)
 
 
 def print_decision(content: Any) -> None:

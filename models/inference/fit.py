@@ -3,9 +3,11 @@
 Examples
 --------
 >>> from models.examples import example_path
->>> from models.inference.spec import SamplerConfig
->>> post = fit_curves(example_path("synthetic"),
-...                   sampler=SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
+>>> from models.inference.spec import ModelSpec, SamplerConfig
+from models.posterior.base import Posterior
+from models.posterior.files import public_draws
+>>> post = fit(example_path("synthetic"), ModelSpec(family="power_law_floor"),
+...            SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP
 """
 
@@ -15,7 +17,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,9 +29,8 @@ from models.families.ops import NUMPY_OPS
 from models.inference.build import build_model, row_parameters
 from models.inference.diagnostics import compute_diagnostics, warn_if_failed
 from models.inference.spec import ModelSpec, SamplerConfig
-
-if TYPE_CHECKING:
-    from models.posterior.base import Posterior
+from models.posterior.base import Posterior
+from models.posterior.files import public_draws
 
 
 def as_curve_data(data: CurveData | pd.DataFrame | str | Path) -> CurveData:
@@ -63,8 +64,6 @@ def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = No
     >>> post.error_draws("bandgap_synth", "none", 0, [100.0]).shape  # doctest: +SKIP
     (200, 1)
     """
-    from models.posterior.base import Posterior
-
     curves = as_curve_data(data)
     spec = spec or ModelSpec()
     spec.validate()
@@ -72,6 +71,7 @@ def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = No
     sampler.validate()
     design = make_design(curves, spec.model_family.layout)
     idata = sample_model(build_model(design, spec), sampler, n_curves=design.n_groups)
+    idata.posterior = public_draws(idata.posterior)
     diagnostics = compute_diagnostics(
         idata, var_names=spec.model_family.diagnostic_vars(idata.posterior))
     warn_if_failed(diagnostics)

@@ -266,9 +266,13 @@ class Posterior:
                                               kind="stable").reset_index(drop=True)
 
     # ------------------------------------------------------------------ persistence
-    def to_netcdf(self, path: str | Path) -> Path:
-        """Save atomically (temp file + rename) as a self-describing netCDF file."""
-        return write_file(self, path)
+    def to_netcdf(self, path: str | Path, predictive: bool = False) -> Path:
+        """Save atomically (temp file + rename) as a self-describing netCDF file.
+
+        The file is a complete ArviZ InferenceData (observed data, pointwise
+        log-likelihood, and the posterior predictive when ``predictive``).
+        """
+        return write_file(self, path, predictive)
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> Posterior:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from models.data.contract import REQUIRED_COLUMNS, CurveData, validate_table
 from models.data.io import atomic_path
 from models.errors import InputDataError
@@ -28,12 +30,34 @@ KIND = "sim2real_posterior"
 LEGACY_KINDS = ("curve", "sim2real_curve_form", "sim2real_surface")
 
 
-def write_file(post: Any, path: str | Path) -> Path:
+def arviz_groups(post: Any, predictive: bool = False, seed: int = 0) -> dict[str, Any]:
+    """``observed_data``, ``log_likelihood`` (and ``posterior_predictive``) datasets of the
+    raw errors, one entry per table row (dim ``row``), so ``az.loo``, ``az.compare`` and
+    ``az.plot_ppc(var_names="error")`` work on a saved posterior."""
+    import xarray as xr
+
+    n_rows = len(post.data.table)
+    obs = post.data.table["error"].to_numpy(float)
+    out = {"observed_data": xr.Dataset({"error": (("row",), obs)},
+                                       coords={"row": np.arange(n_rows)}),
+           "log_likelihood": xr.Dataset(
+               {"error": (("chain", "draw", "row"), post.pointwise_log_likelihood())},
+               coords={"row": np.arange(n_rows)})}
+    if predictive:
+        rep = np.asarray(post.posterior_predictive(seed=seed)).reshape(post.n_chains, -1,
+                                                                       n_rows)
+        out["posterior_predictive"] = xr.Dataset({"error": (("chain", "draw", "row"), rep)},
+                                                 coords={"row": np.arange(n_rows)})
+    return out
+
+
+def write_file(post: Any, path: str | Path, predictive: bool = False) -> Path:
     """Write a Posterior's draws + sample stats + input table atomically (temp file + rename).
 
     The spec (family, likelihood, priors) and sampler settings are stored as JSON on the
-    posterior group, so the file is self-describing: :func:`load_posterior` rebuilds the
-    validated input table and the spec (:func:`read_file`).
+    posterior group, so the file is self-describing: :func:`read_file` rebuilds the
+    validated input table and the spec. The file also holds the ArviZ groups of
+    :func:`arviz_groups` (the posterior predictive only when ``predictive``).
     """
     import arviz as az
 
@@ -46,8 +70,9 @@ def write_file(post: Any, path: str | Path) -> Path:
     table_ds = table.rename_axis("row").to_xarray()
     for col in ("task", "sim_source", "metric"):
         table_ds[col] = table_ds[col].astype(str)
-    out: Any = az.InferenceData(posterior=post.idata.posterior,
-                                sample_stats=post.idata.sample_stats, constant_data=table_ds)
+    out: Any = az.InferenceData(posterior=public_draws(post.idata.posterior),
+                                sample_stats=post.idata.sample_stats, constant_data=table_ds,
+                                **arviz_groups(post, predictive))
     out.posterior.attrs.update({
         "sim2real_kind": KIND, "sim2real_family": post.spec.family,
         "sim2real_spec": json.dumps(post.spec.to_dict()),
@@ -57,6 +82,11 @@ def write_file(post: Any, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         out.to_netcdf(tmp)
     return path
+
+
+def public_draws(posterior: Any) -> Any:
+    """The posterior group without the sampler's unconstrained copies (``*_log__`` ...)."""
+    return posterior.drop_vars([v for v in posterior.data_vars if str(v).endswith("__")])
 
 
 def read_file(path: str | Path) -> tuple[Any, CurveData, ModelSpec, SamplerConfig, Any]:

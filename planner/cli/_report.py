@@ -87,8 +87,11 @@ def demo(
                                                  "zero, which needs small steps).")] = 0.99,
     seed: Annotated[int, typer.Option(help="Sampler and optimizer seed.")] = 20251125,
     pdf: Annotated[bool, typer.Option(help="Also print report.pdf (needs Chromium).")] = False,
-    compare: Annotated[bool, typer.Option(help="Also fit the alternative curve forms and "
-                                          "show their PSIS-LOO comparison.")] = True,
+    compare: Annotated[bool, typer.Option(help="Also fit the other single-axis families "
+                                          "and show their PSIS-LOO comparison.")] = True,
+    family: Annotated[str, typer.Option("--family", help="Model family fitted and planned "
+                                        "with (any of `sim2real fit --help`).")] =
+    "power_law_floor",
 ) -> None:
     """Fit, plan and report on an embedded example; print the report's path."""
     import time
@@ -103,7 +106,7 @@ def demo(
         check_output_dir(out)
         path = _example(example_path, example)
         with console.status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
-            model = fit(path, ModelSpec(), SamplerConfig(draws=draws, tune=tune, chains=chains,
+            model = fit(path, ModelSpec(family=family), SamplerConfig(draws=draws, tune=tune, chains=chains,
                                                          seed=seed,
                                                          target_accept=target_accept))
         settings, assumptions = demo_settings(model, budget, experiment_cost,
@@ -111,7 +114,7 @@ def demo(
         for line in assumptions:
             console.print(f"[cyan]assumption:[/cyan] {line}", highlight=False)
         comparison = None
-        if compare:
+        if compare and model.family.layout == "curve":
             comparison, advice = compare_with_alternatives(model, chains=chains, seed=seed,
                                                            status=console.status)
             if advice:

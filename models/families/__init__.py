@@ -7,6 +7,7 @@ name                          layout   formula
 ``power_law``                 curve    ``E = D x^-alpha``
 ``broken_power_law``          curve    ``C + D x^-alpha`` bending to ``alpha2`` at ``x_b``
 ``exp_saturation``            curve    ``E = C + D exp(-(x / x_s)^gamma)``
+``onset_power_law``           curve    ``E = C + D (1 + x / x0)^-alpha``
 ``edt``                       surface  ``E = C + A (m + T(n, m))^-beta``
 ``additive``                  surface  ``E = C + A m^-beta + G (1 + n/n0)^-alpha``
 ============================  =======  ===========================================
@@ -27,13 +28,15 @@ from models.families import (
     broken_power_law,
     edt,
     exp_saturation,
+    onset_power_law,
     power_law,
     power_law_floor,
 )
 from models.families.base import Family, Param
 
 FAMILIES: dict[str, Family] = {m.FAMILY.name: m.FAMILY for m in (
-    power_law_floor, power_law, broken_power_law, exp_saturation, edt, additive)}
+    power_law_floor, power_law, broken_power_law, exp_saturation, onset_power_law, edt,
+    additive)}
 DEFAULT_FAMILY = "power_law_floor"
 #: Single-axis families (one curve per measured curve) and two-axis surfaces.
 CURVE_FAMILIES = tuple(n for n, f in FAMILIES.items() if f.layout == "curve")

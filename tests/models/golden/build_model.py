@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation", "edt",
+FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation",
+            "onset_power_law", "edt",
             "additive")
 LIKELIHOODS = ("normal", "student_t")
 

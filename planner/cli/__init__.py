@@ -24,6 +24,7 @@ def build_app() -> typer.Typer:
 
     app = typer.Typer(
         name="sim2real",
+        context_settings={"help_option_names": ["-h", "--help"]},
         help="Bayesian planning of simulation and experiment budgets from Sim2Real "
         "learning curves.",
         no_args_is_help=True,
@@ -32,7 +33,26 @@ def build_app() -> typer.Typer:
     )
     for module in (_curves, _models, _backtest, _sweep, _plan, _report):
         module.register(app)
+    app.callback()(_root)
     return app
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"sim2real-planner {version('sim2real-planner')}")
+        except PackageNotFoundError:
+            typer.echo("sim2real-planner (not installed)")
+        raise typer.Exit()
+
+
+def _root(version: bool = typer.Option(False, "--version", callback=_version,
+                                       is_eager=True, help="Print the version and exit.")
+          ) -> None:
+    """Bayesian planning of simulation and experiment budgets from Sim2Real learning
+    curves."""
 
 
 def main() -> None:

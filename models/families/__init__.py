@@ -9,6 +9,7 @@ name                          layout   formula
 ``exp_saturation``            curve    ``E = C + D exp(-(x / x_s)^gamma)``
 ``onset_power_law``           curve    ``E = C + D (1 + x / x0)^-alpha``
 ``edt``                       surface  ``E = C + A (m + T(n, m))^-beta``
+``edt_negative``              surface  EDT times a negative-transfer bump at small n_sim
 ``additive``                  surface  ``E = C + A m^-beta + G (1 + n/n0)^-alpha``
 ============================  =======  ===========================================
 
@@ -27,6 +28,7 @@ from models.families import (
     additive,
     broken_power_law,
     edt,
+    edt_negative,
     exp_saturation,
     onset_power_law,
     power_law,
@@ -36,7 +38,7 @@ from models.families.base import Family, Param
 
 FAMILIES: dict[str, Family] = {m.FAMILY.name: m.FAMILY for m in (
     power_law_floor, power_law, broken_power_law, exp_saturation, onset_power_law, edt,
-    additive)}
+    edt_negative, additive)}
 DEFAULT_FAMILY = "power_law_floor"
 #: Single-axis families (one curve per measured curve) and two-axis surfaces.
 CURVE_FAMILIES = tuple(n for n, f in FAMILIES.items() if f.layout == "curve")

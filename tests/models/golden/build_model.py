@@ -11,8 +11,7 @@ from typing import Any
 import pandas as pd
 
 FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation",
-            "onset_power_law", "edt",
-            "additive")
+            "onset_power_law", "edt", "edt_negative", "additive")
 LIKELIHOODS = ("normal", "student_t")
 
 

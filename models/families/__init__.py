@@ -23,7 +23,9 @@ True
 
 from __future__ import annotations
 
-from models.errors import SpecError
+from models.data.contract import NO_SOURCE, CurveData
+from models.data.design import check_surface_support
+from models.errors import InputDataError, SpecError
 from models.families import (
     additive,
     broken_power_law,
@@ -54,5 +56,45 @@ def get_family(name: str) -> Family:
                         f"{list(FAMILIES)}.") from None
 
 
-__all__ = ["CURVE_FAMILIES", "DEFAULT_FAMILY", "FAMILIES", "SURFACE_FAMILIES", "Family",
-           "Param", "get_family"]
+__all__ = ["AUTO", "CURVE_FAMILIES", "DEFAULT_FAMILY", "FAMILIES", "JOINT_FAMILY",
+           "SURFACE_FAMILIES", "Family", "Param", "get_family", "resolve_family"]
+
+
+#: ``family="auto"``: the joint surface where the data has an n_sim x n_real grid.
+AUTO = "auto"
+JOINT_FAMILY = "edt"
+
+
+def resolve_family(name: str, data: CurveData) -> str:
+    """``name``, or for ``"auto"`` the planning model the data supports.
+
+    ``auto`` picks the joint surface :data:`JOINT_FAMILY` (one model of E(n_sim, n_real) per
+    task, so experiments improve every route that fine-tunes on them) when every task has a
+    transfer route measured at more than one ``n_real`` level and the table supports a
+    surface; otherwise the single-axis default :data:`DEFAULT_FAMILY`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from models.data.contract import load_curves
+    >>> df = pd.DataFrame({"task": "t", "sim_source": "none", "n_sim": 0,
+    ...                    "n_real": [10, 100, 1000], "seed": 0, "error": [2.0, 1.0, 0.5],
+    ...                    "metric": "MAE"})
+    >>> resolve_family("auto", load_curves(df))
+    'power_law_floor'
+    """
+    if name != AUTO:
+        get_family(name)
+        return name
+    t = data.table
+    transfer = t[t["sim_source"] != NO_SOURCE]
+    levels = transfer.groupby(["task", "sim_source"])["n_real"].nunique()
+    tasks_with_grid = {task for (task, _), n in levels.items() if n > 1}
+    if transfer.empty or tasks_with_grid != set(t["task"]):
+        return DEFAULT_FAMILY
+    try:
+        check_surface_support(data, sorted(set(t["task"])),
+                              sorted({(a, b) for a, b in levels.index}))
+    except InputDataError:
+        return DEFAULT_FAMILY
+    return JOINT_FAMILY

@@ -42,6 +42,17 @@ os.environ.setdefault("PYTENSOR_FLAGS", f"base_compiledir={ROOT / '.cache' / 'py
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from models.evaluation.backtest import (  # noqa: E402
+    curve_route,
+    posterior_forecast,
+    run_backtest,
+    split_curves,
+)
+from models.evaluation.scoring import BacktestResult, interval_hits  # noqa: E402
+from models.examples import example_path  # noqa: E402
+from models.inference.fit import fit  # noqa: E402
+from models.inference.spec import ModelSpec, SamplerConfig  # noqa: E402
+
 SIZES = 50 * 2 ** np.arange(8)  # 50 ... 6400: 1/8 of the largest keeps 5 training sizes
 N_REAL = (50, 100, 200)
 
@@ -98,11 +109,6 @@ def population(seed: int, k: int = 6, seeds: int = 3) -> tuple[pd.DataFrame, dic
 
 def calibration(n_sets: int, fraction: float, draws: int, tune: int, chains: int) -> None:
     """Coverage of the true E(x) and of replicates on well-specified populations."""
-    from models.backtest import posterior_forecast, split_curves
-    from models.fit import fit_curves
-    from models.scoring import interval_hits
-    from models.spec import SamplerConfig
-
     print(f"\nCalibration on well-specified curves: {n_sets} datasets x 6 curves x 3 seeds, "
           f"hierarchical, train on sizes <= {fraction:g} x largest, held-out sizes scored")
     rows = []
@@ -111,7 +117,7 @@ def calibration(n_sets: int, fraction: float, draws: int, tune: int, chains: int
         split = split_curves(table, train_fraction=fraction)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            post = fit_curves(split.train, sampler=SamplerConfig(
+            post = fit(split.train, ModelSpec(), SamplerConfig(
                 draws=draws, tune=tune, chains=chains, seed=seed))
         hit_e: list[bool] = []
         hit_y: list[bool] = []
@@ -119,7 +125,7 @@ def calibration(n_sets: int, fraction: float, draws: int, tune: int, chains: int
             held = split.held_out[split.held_out["curve_id"] == cid]
             sizes = np.unique(held["size"].to_numpy())
             f = posterior_forecast(post, cid, sizes, np.random.default_rng(seed))
-            expected = np.log(post.curve_parameters(cid).error(sizes))
+            expected = np.log(post.error_draws(*curve_route(post.data.curves, cid, sizes)))
             for q, size in enumerate(sizes):
                 hit_e.append(interval_hits(expected[:, q], np.log(_law(size, *laws[cid])),
                                            0.9)[0])
@@ -136,8 +142,6 @@ def calibration(n_sets: int, fraction: float, draws: int, tune: int, chains: int
 
 def datasets() -> dict[str, Callable[[], object]]:
     """Name -> loader of each benchmark dataset (a path or a DataFrame)."""
-    from models.examples import example_path
-
     out: dict[str, Callable[[], object]] = {
         "synthetic": lambda: example_path("synthetic"),
         "band_gap": lambda: ROOT / "case_studies" / "band_gap" / "curves.csv",
@@ -152,9 +156,6 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
         seed: int, methods: list[str]
         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Backtest every dataset; return its points, curves, fits and sentences."""
-    from models.backtest import run_backtest
-    from models.spec import SamplerConfig
-
     sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
     loaders = datasets()
     points: list[pd.DataFrame] = []
@@ -178,8 +179,6 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
 
 def summary_table(points: pd.DataFrame) -> pd.DataFrame:
     """Dataset x method scores, plus pooled rows (``all``, ``well_behaved``)."""
-    from models.scoring import BacktestResult
-
     well = points[points["dataset"].isin(["synthetic", "band_gap", "chi"])]
     groups = [(n, g) for n, g in points.groupby("dataset", sort=False)]
     groups += [("ALL (pooled)", points), ("well-behaved (synthetic+band_gap+chi)", well)]

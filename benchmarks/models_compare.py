@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.evaluation.compare import compare_forms, compare_surfaces
+from models.inference.spec import SamplerConfig
+from planner.decisions.surface import surface_exchange_table
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {"band_gap": ROOT / "case_studies/band_gap/curves.csv",
          "chi_parameter": ROOT / "case_studies/chi_parameter/curves.csv"}
@@ -26,10 +30,6 @@ CASES = {"band_gap": ROOT / "case_studies/band_gap/curves.csv",
 
 def main() -> None:
     """Run the comparison on every case study and print the results."""
-    from models.compare import compare_forms, compare_surfaces
-    from models.spec import SamplerConfig
-    from planner.decisions.surface import surface_exchange_table
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=2)
@@ -58,7 +58,7 @@ def main() -> None:
                   f"(max R-hat {post.diagnostics.max_rhat:.3f}, min bulk ESS "
                   f"{post.diagnostics.min_ess_bulk:.0f}, divergences "
                   f"{post.diagnostics.divergences})")
-            cols = ["level", "task", "sim_source", "parameter", "mean", "lower", "upper"]
+            cols = ["level", "curve_id", "parameter", "mean", "lower", "upper"]
             print(post.summary()[cols].round(4).to_string(index=False))
             ex = surface_exchange_table(post)
             print(ex.round(2).to_string(index=False))

@@ -5,12 +5,17 @@ For each curve, the sizes on its varying axis up to a cutoff (``train_max``, or
 held out. Three methods are fitted to the same training rows and scored on the same
 held-out rows:
 
-* ``hierarchical`` -- the project's model (:func:`models.inference.fit.fit_curves`) on all curves at
-  once, shapes partially pooled;
-* ``per_curve`` -- the same model, priors and sampler settings fitted to each curve alone
-  (K = 1: nothing is pooled);
-* ``least_squares`` -- :func:`models.evaluation.least_squares.fit_power_law`, the least-squares point
-  fit of the same form to the seed-mean errors (the Sim2Real scaling-law paper's method).
+* ``hierarchical`` -- the project's model (:func:`models.inference.fit.fit` with the spec's
+  family, any of :data:`models.families.FAMILIES`) on all curves at once, partially pooled.
+  A two-axis surface family (:data:`models.families.SURFACE_FAMILIES`) is fitted to the
+  training rows of every curve together and predicts each curve's held-out sizes along
+  that curve;
+* ``per_curve`` -- the same family, priors and sampler settings fitted to each curve alone
+  (K = 1: nothing is pooled); single-axis curve families only (one curve spans one axis,
+  which a surface cannot be fitted to);
+* ``least_squares`` -- :func:`models.evaluation.least_squares.fit_power_law`, the
+  least-squares point fit of a power law with a floor to the seed-mean errors (the
+  Sim2Real scaling-law paper's method), whatever the family.
 
 Scores (see ``docs/backtest.md``), per held-out size, all on the natural log of the error:
 
@@ -43,18 +48,18 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.data.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
 from models.errors import ConvergenceWarning, DataWarning, InputDataError, SpecError
+from models.evaluation.least_squares import fit_power_law
 from models.evaluation.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
+from models.inference.fit import fit
 from models.inference.spec import ModelSpec, SamplerConfig
-
-if TYPE_CHECKING:
-    from models.posterior import CurvePosterior
+from models.posterior.base import Posterior
 
 METHODS: tuple[str, ...] = ("hierarchical", "per_curve", "least_squares")
 Progress = Callable[[str], None]
@@ -228,12 +233,38 @@ def _training_data(curves: CurveData, keep: np.ndarray, status: pd.DataFrame) ->
 
 
 # ----------------------------------------------------------------------------- methods
-def posterior_forecast(post: CurvePosterior, curve_id: str, sizes: np.ndarray,
-                       rng: np.random.Generator) -> Forecast:
-    """Forecast from a posterior: mean of E(x) and predictive log-error draws.
+def curve_route(curves: pd.DataFrame, curve_id: str, sizes: np.ndarray
+                ) -> tuple[str, str, np.ndarray | float, np.ndarray | float]:
+    """``(task, sim_source, n_sim, n_real)`` of the points at ``sizes`` along a curve.
 
-    One predictive draw per posterior draw: ``log E_s(x) + sigma_s * eps`` with ``eps``
-    standard Normal (Student-t with the posterior's ``nu`` for that likelihood).
+    ``curves`` is a :attr:`CurveData.curves` table; the curve's fixed size is held and
+    ``sizes`` run along its varying axis.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"curve_id": ["t|db|n_real=20"], "task": ["t"], "sim_source": ["db"],
+    ...                   "axis": ["n_sim"], "fixed_n_sim": [-1], "fixed_n_real": [20]})
+    >>> curve_route(c, "t|db|n_real=20", np.array([100.0]))
+    ('t', 'db', array([100.]), 20.0)
+    """
+    match = curves.index[curves["curve_id"] == curve_id]
+    if len(match) == 0:
+        raise InputDataError(f"no curve '{curve_id}'; curves: {curves['curve_id'].tolist()}.")
+    row = curves.loc[match[0]]
+    task, src = str(row["task"]), str(row["sim_source"])
+    if row["axis"] == "n_sim":
+        return task, src, sizes, float(row["fixed_n_real"])
+    return task, src, float(row["fixed_n_sim"]), sizes
+
+
+def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
+                       rng: np.random.Generator) -> Forecast:
+    """Forecast from a posterior of any family: mean of E(x) and predictive log-error draws.
+
+    E(x) is :meth:`Posterior.error_draws` along the curve (``sizes`` on its varying axis).
+    One predictive draw per posterior draw: ``log E_s(x) + sigma_s * eps`` with ``sigma``
+    the replicate noise of the curve (:meth:`Posterior.noise_draws`) and ``eps`` standard
+    Normal (Student-t with the posterior's ``nu`` for that likelihood).
 
     Examples
     --------
@@ -242,12 +273,14 @@ def posterior_forecast(post: CurvePosterior, curve_id: str, sizes: np.ndarray,
     >>> f.mean.shape, f.log_draws.shape  # doctest: +SKIP
     ((2,), (4000, 2))
     """
-    expected = post.curve_parameters(curve_id).error(sizes)               # (S, Q)
-    k = post.design.curve_ids.index(curve_id)
-    sigma = post.idata.posterior["sigma"].values.reshape(-1, post.design.n_curves)[:, k]
-    if post.spec.likelihood == "student_t":
-        nu = post.idata.posterior["nu"].values.reshape(-1, 1)
-        noise = rng.standard_t(nu, size=expected.shape)
+    sizes = np.asarray(sizes, dtype=float)
+    task, src, n_sim, n_real = curve_route(post.data.curves, curve_id, sizes)
+    expected = np.asarray(post.error_draws(task, src, n_sim, n_real))        # (S, Q)
+    first = (float(np.atleast_1d(n_sim)[0]), float(np.atleast_1d(n_real)[0]))
+    sigma = post.noise_draws(task, src, *first)
+    nu = post.nu_draws
+    if nu is not None:
+        noise = rng.standard_t(nu[:, None], size=expected.shape)
     else:
         noise = rng.standard_normal(expected.shape)
     return Forecast(curve_id, sizes, expected.mean(axis=0),
@@ -255,13 +288,11 @@ def posterior_forecast(post: CurvePosterior, curve_id: str, sizes: np.ndarray,
 
 
 def _fit(data: CurveData | pd.DataFrame, spec: ModelSpec, sampler: SamplerConfig,
-         fits: list[dict[str, Any]], method: str, label: str) -> CurvePosterior:
-    from models.inference.fit import fit_curves
-
+         fits: list[dict[str, Any]], method: str, label: str) -> Posterior:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # recorded in ``fits`` instead
-        post = fit_curves(data, spec, sampler)
+        post = fit(data, spec, sampler)
     fits.append({"method": method, "curves": label, "seconds": time.perf_counter() - start,
                  "ok": post.diagnostics.ok, "problems": "; ".join(post.diagnostics.problems())})
     return post
@@ -269,7 +300,7 @@ def _fit(data: CurveData | pd.DataFrame, spec: ModelSpec, sampler: SamplerConfig
 
 def _hierarchical(split: BacktestSplit, spec: ModelSpec, sampler: SamplerConfig,
                   fits: list[dict[str, Any]], progress: Progress) -> list[Forecast]:
-    progress(f"hierarchical fit of {len(split.train.curves)} curves")
+    progress(f"hierarchical fit ({spec.family}) of {len(split.train.curves)} curves")
     post = _fit(split.train, spec, sampler, fits, "hierarchical", "all")
     rng = np.random.default_rng([sampler.seed, 0])
     return [posterior_forecast(post, cid, _held_sizes(split, cid), rng)
@@ -290,8 +321,6 @@ def _per_curve(split: BacktestSplit, spec: ModelSpec, sampler: SamplerConfig,
 
 
 def _least_squares(split: BacktestSplit, progress: Progress) -> list[Forecast]:
-    from models.evaluation.least_squares import fit_power_law
-
     progress("least-squares fits")
     table, meta, out = split.train.table, split.train.curves, []
     for cid in split.scored_ids:
@@ -368,9 +397,37 @@ def _score_all(method: str, forecasts: list[Forecast], split: BacktestSplit) -> 
     return pd.concat(frames, ignore_index=True)
 
 
+def default_methods(spec: ModelSpec) -> tuple[str, ...]:
+    """The methods that apply to ``spec``'s family (``per_curve`` needs a curve family).
+
+    Examples
+    --------
+    >>> default_methods(ModelSpec(family="edt"))
+    ('hierarchical', 'least_squares')
+    """
+    if spec.model_family.layout == "curve":
+        return METHODS
+    return tuple(m for m in METHODS if m != "per_curve")
+
+
+def check_methods(methods: Sequence[str], spec: ModelSpec) -> list[str]:
+    """``methods`` in run order; :class:`SpecError` for unknown or inapplicable ones."""
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise SpecError(f"unknown method(s) {unknown or list(methods)}. Fix: use any of "
+                        f"{list(METHODS)}.")
+    allowed = default_methods(spec)
+    if "per_curve" in methods and "per_curve" not in allowed:
+        raise SpecError(f"method 'per_curve' fits each curve alone, but family "
+                        f"'{spec.family}' is a two-axis surface, which one curve (one "
+                        f"varying axis) cannot identify. Fix: use methods {list(allowed)} "
+                        "with this family, or a single-axis curve family for per_curve.")
+    return [m for m in METHODS if m in methods]
+
+
 def run_backtest(data: CurveData | pd.DataFrame | str | Path, *,
                  train_max: float | None = None, train_fraction: float | None = None,
-                 methods: Sequence[str] = METHODS, spec: ModelSpec | None = None,
+                 methods: Sequence[str] | None = None, spec: ModelSpec | None = None,
                  sampler: SamplerConfig | None = None,
                  progress: Progress | None = None) -> BacktestResult:
     """Fit each method on the training sizes and score it on the held-out sizes.
@@ -381,10 +438,11 @@ def run_backtest(data: CurveData | pd.DataFrame | str | Path, *,
         The learning curves.
     train_max, train_fraction : float, optional
         The cutoff (exactly one), see :func:`split_curves`.
-    methods : sequence of str
-        Any of ``hierarchical``, ``per_curve``, ``least_squares``.
+    methods : sequence of str, optional
+        Any of ``hierarchical``, ``per_curve``, ``least_squares`` (default: every method
+        that applies to the family, :func:`default_methods`).
     spec, sampler : ModelSpec, SamplerConfig, optional
-        Model and NUTS settings, shared by the hierarchical and per-curve fits.
+        Model (any family) and NUTS settings, shared by the hierarchical and per-curve fits.
     progress : callable, optional
         Called with a short description before each fit.
 
@@ -392,24 +450,26 @@ def run_backtest(data: CurveData | pd.DataFrame | str | Path, *,
     -------
     BacktestResult
 
+    Raises
+    ------
+    SpecError
+        Unknown methods, or ``per_curve`` with a surface family.
+
     Examples
     --------
     >>> r = run_backtest("curves.csv", train_max=3000,
     ...                  methods=["hierarchical", "least_squares"])  # doctest: +SKIP
     >>> print(r.sentence())  # doctest: +SKIP
     """
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise SpecError(f"unknown method(s) {unknown or methods}. Fix: use any of "
-                        f"{list(METHODS)}.")
     spec, sampler = spec or ModelSpec(), sampler or SamplerConfig()
     spec.validate()
     sampler.validate()
+    run = check_methods(default_methods(spec) if methods is None else methods, spec)
     split = split_curves(data, train_max=train_max, train_fraction=train_fraction)
     report = progress or (lambda _msg: None)
     fits: list[dict[str, Any]] = []
     frames = []
-    for method in [m for m in METHODS if m in methods]:
+    for method in run:
         if not split.scored_ids:
             break
         if method == "hierarchical":
@@ -421,7 +481,6 @@ def run_backtest(data: CurveData | pd.DataFrame | str | Path, *,
         frames.append(_score_all(method, forecasts, split))
     points = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     settings = {"rule": split.rule, "train_max": train_max, "train_fraction": train_fraction,
-                "methods": [m for m in METHODS if m in methods], "spec": spec.to_dict(),
-                "sampler": sampler.to_dict()}
+                "methods": run, "spec": spec.to_dict(), "sampler": sampler.to_dict()}
     return BacktestResult(points=points, curves=split.curves, fits=pd.DataFrame(fits),
                           settings=settings)

@@ -1,14 +1,20 @@
-"""Model comparison by PSIS-LOO (ArviZ ``compare``) of curve forms and of surface forms.
+"""Model comparison by PSIS-LOO (ArviZ ``compare``) of any registered model families.
 
 The pointwise unit is the **replicate observation**: one term per row of the learning-curve
 table (one seed at one size), the log density of its raw error. Every candidate sees the
-same rows in the same order, so their ``elpd_loo`` are comparable. Leaving one replicate
-out keeps the other seeds at that size, so LOO scores interpolation between replicates as
-well as the curve shape; use it to rank forms, not as an extrapolation test.
+same rows in the same order, so their ``elpd_loo`` are comparable, whatever the family's
+layout (single-axis curves or two-axis surfaces). Leaving one replicate out keeps the other
+seeds at that size, so LOO scores interpolation between replicates as well as the curve
+shape; use it to rank families, not as an extrapolation test.
+
+:func:`compare_families` fits each candidate with :func:`models.inference.fit.fit`;
+:func:`compare_forms` (the curve families) and :func:`compare_surfaces` (the surface
+families) only restrict the candidates. The table keeps the column name ``form`` (one row
+per family).
 
 Examples
 --------
->>> res = compare_forms("curves.csv", forms=("power_law_floor", "power_law"))  # doctest: +SKIP
+>>> res = compare_families("curves.csv", ("power_law_floor", "power_law"))  # doctest: +SKIP
 >>> res.table[["form", "elpd_loo", "weight"]]  # doctest: +SKIP
 """
 
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +31,11 @@ import numpy as np
 import pandas as pd
 
 from models.data.contract import CurveData
-from models.curve_forms import CURVE_FORMS, FormSpec, fit_form
 from models.errors import SpecError
-from models.inference.spec import SamplerConfig
-from models.surface_forms import SURFACE_FORMS
+from models.families import CURVE_FAMILIES, FAMILIES, SURFACE_FAMILIES
+from models.inference.fit import as_curve_data, fit
+from models.inference.spec import ModelSpec, SamplerConfig
+from models.posterior.files import arviz_groups
 
 PARETO_K_WARN = 0.7
 
@@ -40,14 +47,14 @@ class ComparisonResult:
     Attributes
     ----------
     table : DataFrame
-        One row per form, best first: ``rank, form, elpd_loo, se, d_loo, dse, weight,
-        p_loo, warning, max_pareto_k, n_high_k, fit_seconds``.
+        One row per family, best first: ``rank, form, elpd_loo, se, d_loo, dse, weight,
+        p_loo, warning, max_pareto_k, n_high_k, fit_seconds`` (``form`` is the family name).
     advice : str or None
         What to do when some Pareto k exceed 0.7 (``None`` when all are fine).
     posteriors : dict
-        The fitted posterior of each form.
+        The fitted posterior of each family.
     kind : str
-        ``"curve"`` or ``"surface"``.
+        Layout of the candidates: ``"curve"``, ``"surface"`` or ``"mixed"``.
     """
 
     table: pd.DataFrame
@@ -57,21 +64,19 @@ class ComparisonResult:
 
     @property
     def best(self) -> str:
-        """The form ranked first (highest elpd_loo)."""
+        """The family ranked first (highest elpd_loo)."""
         return str(self.table["form"].iloc[0])
 
 
 def loo_inference_data(post: Any) -> Any:
-    """``InferenceData`` with the posterior and the pointwise log-likelihood ``error``."""
+    """``InferenceData`` with the posterior and the pointwise log-likelihood ``error`` (one
+    term per table row, :func:`models.posterior.files.arviz_groups`)."""
     import arviz as az
-    import xarray as xr
 
-    ll = post.pointwise_log_likelihood()
-    ds = xr.Dataset({"error": (("chain", "draw", "obs"), ll)},
-                    coords={"chain": post.idata.posterior["chain"].values,
-                            "draw": post.idata.posterior["draw"].values,
-                            "obs": np.arange(ll.shape[-1])})
-    return az.InferenceData(posterior=post.idata.posterior, log_likelihood=ds)
+    posterior = post.idata.posterior
+    ll = arviz_groups(post)["log_likelihood"].assign_coords(
+        chain=posterior["chain"].values, draw=posterior["draw"].values)
+    return az.InferenceData(posterior=posterior, log_likelihood=ll)
 
 
 def compare_posteriors(posteriors: dict[str, Any], kind: str = "curve",
@@ -105,7 +110,7 @@ def compare_posteriors(posteriors: dict[str, Any], kind: str = "curve",
 
 
 def pareto_advice(table: pd.DataFrame) -> str | None:
-    """Advice when any form has Pareto k > 0.7 (PSIS-LOO unreliable for those points)."""
+    """Advice when any family has Pareto k > 0.7 (PSIS-LOO unreliable for those points)."""
     bad = table[table["n_high_k"] > 0]
     if bad.empty:
         return None
@@ -118,57 +123,67 @@ def pareto_advice(table: pd.DataFrame) -> str | None:
             "cross-validation.")
 
 
-def compare_forms(curves: CurveData | pd.DataFrame | str | Path,
-                  forms: Sequence[str] = CURVE_FORMS, sampler: SamplerConfig | None = None,
-                  likelihood: str = "normal") -> ComparisonResult:
-    """Fit each single-axis curve form and compare them by PSIS-LOO.
+def compare_families(curves: CurveData | pd.DataFrame | str | Path,
+                     families: Sequence[str] = CURVE_FAMILIES,
+                     sampler: SamplerConfig | None = None,
+                     likelihood: str = "normal") -> ComparisonResult:
+    """Fit each family (same data, likelihood and sampler) and compare them by PSIS-LOO.
 
     Parameters
     ----------
     curves : CurveData, DataFrame or path
-    forms : sequence of str
-        Candidates from :data:`models.curve_forms.CURVE_FORMS` (at least two).
+    families : sequence of str
+        At least two distinct names from :data:`models.families.FAMILIES` (default: the
+        single-axis curve families). Curve and surface families may be mixed: the
+        pointwise terms are the same table rows.
     sampler : SamplerConfig, optional
     likelihood : str
         ``"normal"`` or ``"student_t"`` (same for every candidate).
-    """
-    from models.inference.fit import as_curve_data
 
-    _check_forms(forms, CURVE_FORMS)
+    Returns
+    -------
+    ComparisonResult
+        ``kind`` is the candidates' common layout (``"mixed"`` if they differ).
+    """
+    check_candidates(families, tuple(FAMILIES))
     data = as_curve_data(curves)
-    return _fit_and_compare(
-        forms, lambda form: fit_form(data, FormSpec(form=form, likelihood=likelihood),
-                                     sampler), "curve")
+    posts, seconds = {}, {}
+    for name in families:
+        start = time.perf_counter()
+        posts[name] = fit(data, ModelSpec(family=name, likelihood=likelihood), sampler)
+        seconds[name] = round(time.perf_counter() - start, 2)
+    layouts = {FAMILIES[name].layout for name in families}
+    return compare_posteriors(posts, layouts.pop() if len(layouts) == 1 else "mixed", seconds)
+
+
+def compare_forms(curves: CurveData | pd.DataFrame | str | Path,
+                  forms: Sequence[str] = CURVE_FAMILIES, sampler: SamplerConfig | None = None,
+                  likelihood: str = "normal") -> ComparisonResult:
+    """:func:`compare_families` restricted to the single-axis curve families."""
+    check_candidates(forms, CURVE_FAMILIES)
+    return compare_families(curves, forms, sampler, likelihood)
 
 
 def compare_surfaces(curves: CurveData | pd.DataFrame | str | Path,
-                     forms: Sequence[str] = SURFACE_FORMS,
+                     forms: Sequence[str] = SURFACE_FAMILIES,
                      sampler: SamplerConfig | None = None,
                      likelihood: str = "normal") -> ComparisonResult:
-    """Fit each two-axis surface form (``edt``, ``additive``) and compare them by PSIS-LOO."""
-    from models.inference.fit import as_curve_data
-    from models.surface import SurfaceSpec, fit_surface
-
-    _check_forms(forms, SURFACE_FORMS)
-    data = as_curve_data(curves)
-    return _fit_and_compare(
-        forms, lambda form: fit_surface(data, SurfaceSpec(form=form, likelihood=likelihood),
-                                        sampler), "surface")
+    """:func:`compare_families` restricted to the two-axis surface families."""
+    check_candidates(forms, SURFACE_FAMILIES)
+    return compare_families(curves, forms, sampler, likelihood)
 
 
-def _fit_and_compare(forms: Sequence[str], fit: Callable[[str], Any],
-                     kind: str) -> ComparisonResult:
-    """Fit every form with ``fit(form)`` (timed) and compare the posteriors by PSIS-LOO."""
-    posts, seconds = {}, {}
-    for form in forms:
-        start = time.perf_counter()
-        posts[form] = fit(form)
-        seconds[form] = round(time.perf_counter() - start, 2)
-    return compare_posteriors(posts, kind, seconds)
+def check_candidates(names: Sequence[str], allowed: Sequence[str]) -> None:
+    """Raise :class:`SpecError` unless ``names`` are at least two distinct ``allowed`` ones.
 
-
-def _check_forms(forms: Sequence[str], allowed: Sequence[str]) -> None:
-    unknown = [f for f in forms if f not in allowed]
-    if unknown or len(set(forms)) < 2:
-        raise SpecError(f"forms {list(forms)}: give at least two distinct forms from "
+    Examples
+    --------
+    >>> check_candidates(["edt", "spline"], ["edt", "additive"])
+    Traceback (most recent call last):
+    ...
+    models.errors.SpecError: families ['edt', 'spline']: give at least two ... unknown ['spline'].
+    """
+    unknown = [f for f in names if f not in allowed]
+    if unknown or len(set(names)) < 2:
+        raise SpecError(f"families {list(names)}: give at least two distinct families from "
                         f"{list(allowed)}" + (f"; unknown {unknown}" if unknown else "") + ".")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
+from models.data.contract import NO_SOURCE
 from models.evaluation.point_draws import CurveDraws, PowerLawDraws
-from planner.optim.problem import NO_SOURCE
 
 
 def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:

@@ -1,9 +1,9 @@
 """A power-law error model from explicit parameter draws (single-axis semantics).
 
-Used by the least-squares plug-in baseline (one draw), by the regret benchmark (bootstrap
-draws) and by tests (hand-built posteriors with known answers). Curves with a database are
-functions of ``n_sim`` at the ``n_real`` they were measured at; the scratch curve
-(``"none"``) is a function of ``n_real``.
+Used by the least-squares plug-in baseline (one draw, :mod:`.least_squares`), by the regret
+benchmark (bootstrap draws) and by tests (hand-built posteriors with known answers). Curves
+with a database are functions of ``n_sim`` at the ``n_real`` they were measured at; the
+scratch curve (``"none"``) is a function of ``n_real``.
 
 Examples
 --------
@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from models.data.contract import NO_SOURCE
 from models.errors import UnknownCurveError
-from planner.optim.problem import NO_SOURCE
+from models.families.ops import as_numpy, broadcast_sizes, is_torch
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CurveDraws:
 
     def error(self, size: Any) -> Any:
         """Error draws ``(S, Q)`` at sizes ``(Q,)`` (NumPy or torch)."""
-        if type(size).__module__.split(".")[0] == "torch":
+        if is_torch(size):
             import torch
 
             c, d, a = (torch.as_tensor(v, dtype=torch.float64)[:, None]
@@ -62,47 +63,10 @@ class PowerLawDraws:
         curve = self.curves.get((task, sim_source))
         if curve is None:
             raise UnknownCurveError(f"no curve for task '{task}' with source '{sim_source}'.")
-        torch_in = any(type(v).__module__.split(".")[0] == "torch" for v in (n_sim, n_real))
-        if torch_in:
-            import torch
-
-            ns, nr = torch.broadcast_tensors(
-                torch.atleast_1d(torch.as_tensor(n_sim, dtype=torch.float64)),
-                torch.atleast_1d(torch.as_tensor(n_real, dtype=torch.float64)))
-            nr_np = nr.detach().numpy()
-        else:
-            ns, nr = np.broadcast_arrays(np.atleast_1d(np.asarray(n_sim, dtype=float)),
-                                         np.atleast_1d(np.asarray(n_real, dtype=float)))
-            nr_np = nr
+        ns, nr, _ = broadcast_sizes(n_sim, n_real)
         if sim_source == NO_SOURCE:
             return curve.error(nr)
-        if curve.n_real is not None and not np.allclose(nr_np, curve.n_real):
+        if curve.n_real is not None and not np.allclose(as_numpy(nr), curve.n_real):
             raise UnknownCurveError(f"task '{task}', source '{sim_source}': curve measured "
                                     f"at n_real={curve.n_real} only.")
         return curve.error(ns)
-
-
-def fast_view(model: Any) -> Any:
-    """An equivalent :class:`PowerLawDraws` of a single-axis power-law posterior, else
-    ``model`` itself.
-
-    A fitted :class:`models.posterior.CurvePosterior` looks up its curve row by row for every
-    query point; the optimizer evaluates thousands of points, so when every (task, source)
-    has exactly one curve (scratch curves along ``n_real``, database curves along ``n_sim``)
-    the same draws of ``c + d x^-alpha`` are served from arrays instead.
-    """
-    curves: Any = getattr(model, "curves", None)
-    if not (hasattr(curves, "iterrows") and hasattr(model, "curve_parameters")):
-        return model
-    if curves.duplicated(["task", "sim_source"]).any():
-        return model
-    out = {}
-    for k, row in curves.iterrows():
-        scratch = row["sim_source"] == NO_SOURCE
-        if (row["axis"] == "n_real") != scratch:
-            return model
-        p = model.curve_parameters(int(k))
-        out[(str(row["task"]), str(row["sim_source"]))] = CurveDraws(
-            np.asarray(p.c), np.asarray(p.d), np.asarray(p.alpha),
-            None if scratch else float(row["fixed_n_real"]))
-    return PowerLawDraws(out)

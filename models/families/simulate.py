@@ -30,7 +30,7 @@ def simulate_curve_table(form: str, curves: list[dict[str, float]], *,
 
     Each dict of ``curves`` holds the family's parameters in error units at the reference
     size (geometric mean of ``sizes``): ``E_ref`` (power_law) or ``C, A``, plus ``alpha``
-    (``alpha2, xb``) or ``gamma, xs`` with sizes in raw units.
+    (``alpha2, xb``; ``x0``) or ``gamma, xs`` with sizes in raw units.
     """
     family = get_family(form)
     rng = np.random.default_rng(rng_seed)
@@ -41,7 +41,8 @@ def simulate_curve_table(form: str, curves: list[dict[str, float]], *,
         p = {"log_e": np.log(c.get("E_ref", 1.0)), "alpha": c.get("alpha", 0.0),
              "log_c": np.log(c.get("C", 1.0)), "log_a": np.log(c.get("A", 1.0)),
              "alpha2": c.get("alpha2", 0.0), "log_xb": np.log(c.get("xb", x_ref) / x_ref),
-             "gamma": c.get("gamma", 1.0), "log_xs": np.log(c.get("xs", x_ref) / x_ref)}
+             "gamma": c.get("gamma", 1.0), "log_xs": np.log(c.get("xs", x_ref) / x_ref),
+             "log_x0": np.log(c.get("x0", x_ref) / x_ref)}
         mean = np.exp(family.log_error(NUMPY_OPS, {"lx": np.log(x / x_ref)}, p))
         for m, e in zip(sizes, mean, strict=True):
             for s in range(seeds):
@@ -60,7 +61,8 @@ def simulate_surface_table(form: str, params: dict[str, Any], *, task: str = "ta
     ``params`` holds the task's ``C, A, beta`` (and ``G`` for ``"additive"``) in error
     units; ``A`` is the amplitude at the reference real size ``m_ref`` (geometric mean of
     ``n_real``). ``sources`` maps each database to its transfer parameters in raw sizes:
-    EDT ``k, a, b`` (``T = k n^a m^b``); additive ``alpha, n0``. Returns a contract table.
+    EDT ``k, a, b`` (``T = k n^a m^b``; ``edt_negative`` also ``h, n_h``); additive
+    ``alpha, n0``. Returns a contract table.
 
     Examples
     --------
@@ -93,5 +95,6 @@ def _surface_parameters(task: dict[str, Any], theta: dict[str, float],
          # T = k n^a m^b = m_ref t0 n^a (m / m_ref)^b  ->  t0 = k m_ref^(b - 1)
          "log_t0": np.log(theta.get("k", 1.0)) + (theta.get("b", 0.0) - 1.0) * np.log(m_ref),
          "a_t": theta.get("a", 1.0), "b_t": theta.get("b", 0.0),
-         "alpha": theta.get("alpha", 0.0), "log_n0": np.log(theta.get("n0", 1.0))}
+         "alpha": theta.get("alpha", 0.0), "log_n0": np.log(theta.get("n0", 1.0)),
+         "nt_h": theta.get("h", 0.0), "log_uh": np.log(theta.get("n_h", 1.0))}
     return p

@@ -4,8 +4,6 @@ Examples
 --------
 >>> from models.examples import example_path
 >>> from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
-from models.posterior.files import public_draws
 >>> post = fit(example_path("synthetic"), ModelSpec(family="power_law_floor"),
 ...            SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP

@@ -157,14 +157,17 @@ class Posterior:
 
     def route_size_to_reach(self, task: str, sim_source: str, n_sim: float, n_real: float,
                             target: float) -> np.ndarray | None:
-        """Draws of the primary size reaching ``target`` (``inf``: never), or ``None``."""
+        """Draws of the primary size reaching ``target`` (``inf``: never; 0: at any size),
+        or ``None`` when the family has no closed form along this route."""
         p = self._primary(task, sim_source, n_sim, n_real)
         if p is None or self.family.log_size_to_reach is None:
             return None
         lx = self.family.log_size_to_reach(np.log(target / p["scale"]), p)
         ref = p.get("x_ref", p.get("m_ref"))
         with np.errstate(over="ignore"):
-            return np.where(np.isfinite(lx), ref * np.exp(np.minimum(lx, 700.0)), np.inf)
+            size = ref * np.exp(np.minimum(lx, 700.0))
+        # +inf: never reached; -inf: reached at any size (the whole curve is below target)
+        return np.where(np.isposinf(lx), np.inf, np.where(np.isneginf(lx), 0.0, size))
 
     def _primary(self, task: str, sim_source: str, n_sim: float,
                  n_real: float) -> dict[str, Any] | None:

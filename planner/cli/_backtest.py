@@ -51,9 +51,10 @@ def backtest(
         help="Fit on sizes <= this fraction of each curve's largest size (default 0.125 "
              "when --train-max is not given).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the full result as JSON.")] = None,
-    methods: Annotated[str, typer.Option(help="Comma-separated subset of hierarchical,"
-                                              "per_curve,least_squares.")] =
-    "hierarchical,per_curve,least_squares",
+    methods: Annotated[str | None, typer.Option(help="Comma-separated subset of hierarchical,"
+                                                     "per_curve,least_squares (default: "
+                                                     "all that the family supports).")] =
+    None,
     draws: Annotated[int, typer.Option(min=1, help="Draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=0, help="Tuning steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option(min=1, help="Number of chains.")] = 4,
@@ -80,7 +81,8 @@ def backtest(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = _run_with_progress(run_backtest, curves, train_max, fraction,
-                                        parse_methods(methods), spec, sampler)
+                                        parse_methods(methods) if methods else None, spec,
+                                        sampler)
         if out is not None:
             atomic_write_text(result.to_json() + "\n", out)
     for w in caught:  # skipped curves are listed with the results
@@ -92,7 +94,7 @@ def backtest(
 
 
 def _run_with_progress(run: Any, curves: Path, train_max: float | None,
-                       fraction: float | None, methods: list[str], spec: Any,
+                       fraction: float | None, methods: list[str] | None, spec: Any,
                        sampler: Any) -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

@@ -11,17 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.backtest import (
+from models.data.contract import load_curves
+from models.errors import DataWarning, InputDataError, SpecError
+from models.evaluation.backtest import (
     Forecast,
+    curve_route,
+    default_methods,
     describe_rule,
     posterior_forecast,
     run_backtest,
     score_forecast,
     split_curves,
 )
-from models.errors import DataWarning, InputDataError, SpecError
-from models.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
-from models.spec import SamplerConfig
+from models.evaluation.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
+from models.families.simulate import simulate_surface_table
+from models.inference.spec import ModelSpec, SamplerConfig
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -192,6 +196,16 @@ def test_least_squares_backtest_recovers_exact_power_laws() -> None:
         run_backtest(df, train_fraction=0.125, methods=["ridge"])
 
 
+def test_curve_route_holds_the_fixed_size(simple_table: pd.DataFrame) -> None:
+    curves = load_curves(simple_table).curves
+    sizes = np.array([7.0, 9.0])
+    assert curve_route(curves, "t|none|n_sim=0", sizes)[:3] == ("t", "none", 0.0)
+    task, src, n_sim, n_real = curve_route(curves, "t|dft|n_real=20", sizes)
+    assert (task, src, n_real) == ("t", "dft", 20.0) and n_sim is sizes
+    with pytest.raises(InputDataError, match="no curve 'x'"):
+        curve_route(curves, "x", sizes)
+
+
 def test_posterior_forecast_adds_replicate_noise(hand_built_posterior: Callable[..., Any]
                                                  ) -> None:
     post = hand_built_posterior()  # no jitter: every draw is the law; sigma = 0.05
@@ -232,6 +246,32 @@ def test_bayesian_backtest_runs_end_to_end_on_a_tiny_table() -> None:
     assert (bayes["cov90"] >= bayes["cov50"]).all() and np.isfinite(bayes["crps"]).all()
     overall = result.overall().set_index("method")
     assert overall.loc["hierarchical", "male"] < 0.3  # well-specified: a few percent off
+
+
+def test_surface_families_backtest_along_every_curve() -> None:
+    """A two-axis surface is fitted to the training rows of all curves together and
+    predicts each curve's held-out sizes; per_curve does not apply to it."""
+    table = simulate_surface_table("edt", {"C": 0.1, "A": 0.5, "beta": 0.5},
+                                   sources={"db": {"k": 2.0, "a": 0.5, "b": 0.0}},
+                                   n_sim=(100, 300, 1000, 3000, 10000),
+                                   n_real=(25, 50, 100, 200), seeds=2, sigma=0.03)
+    spec = ModelSpec(family="edt")
+    assert default_methods(spec) == ("hierarchical", "least_squares")
+    with pytest.raises(SpecError, match=r"per_curve.*two-axis surface.*Fix"):
+        run_backtest(table, train_fraction=0.5, spec=spec, methods=["per_curve"])
+    result = run_backtest(table, train_fraction=0.5, spec=spec,
+                          sampler=SamplerConfig(draws=100, tune=150, chains=2, seed=3))
+    assert result.methods == ["hierarchical", "least_squares"]
+    assert result.settings["spec"]["family"] == "edt"
+    assert result.fits["curves"].tolist() == ["all"]
+    # scratch curve: 200 held out; each of the 4 transfer curves: n_sim = 10000 held out
+    assert (result.points.groupby("method").size() == 5).all()
+    bayes = result.points[result.points["method"] == "hierarchical"]
+    assert set(bayes["curve_id"]) == {"task|none|n_sim=0",
+                                      *(f"task|db|n_real={m}" for m in (25, 50, 100, 200))}
+    assert bayes[["cov50", "cov90"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert np.isfinite(bayes["crps"]).all()
+    assert result.overall().set_index("method").loc["hierarchical", "male"] < 0.3
 
 
 @pytest.mark.slow

@@ -13,7 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.priors import DEFAULT_PRIORS
+from models.families import get_family
+from models.inference.fit import fit
+from models.inference.spec import ModelSpec, SamplerConfig
+
+DEFAULT_PRIORS = get_family("power_law_floor").priors
 
 N_DATASETS = int(os.environ.get("SIM2REAL_SBC_DATASETS", "50"))
 SIZES = np.round(np.geomspace(20, 2000, 6)).astype(int)
@@ -52,21 +56,18 @@ def simulate_from_prior(rng: np.random.Generator, k: int = 3,
 
 @pytest.mark.slow
 def test_ninety_percent_intervals_cover_85_to_95_percent() -> None:
-    from models.fit import fit_curves
-    from models.spec import SamplerConfig
-
     rng = np.random.default_rng(2025)
     hits: dict[str, list[bool]] = {"alpha": [], "C": []}
     for i in range(N_DATASETS):
         df, truth = simulate_from_prior(rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            post = fit_curves(df, sampler=SamplerConfig(draws=500, tune=700, chains=2,
-                                                        seed=i))
+            post = fit(df, ModelSpec(), SamplerConfig(draws=500, tune=700, chains=2, seed=i))
         for k in range(len(truth["alpha"])):
-            p = post.curve_parameters(f"task{k}|none|n_sim=0")
+            p = post.point_parameters(f"task{k}", "none", 0, int(SIZES[0]))
             # data were simulated on a unit error scale; the fit rescales by the task median
-            for name, draws in (("alpha", p.alpha), ("C", p.c)):
+            c = p["scale"] * np.exp(p["log_c"])
+            for name, draws in (("alpha", p["alpha"]), ("C", c)):
                 lo, hi = np.quantile(draws, [0.05, 0.95])
                 hits[name].append(bool(lo <= truth[name][k] <= hi))
     coverage = {name: float(np.mean(v)) for name, v in hits.items()}

@@ -1,5 +1,5 @@
 """PSIS-LOO model comparison: a fast clear-cut case, advice, and (slow) recovery of the
-true form on data simulated from each curve form and each surface form."""
+true family on data simulated from each curve family and each surface family."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.compare import ComparisonResult, compare_forms, compare_surfaces, pareto_advice
-from models.curve_forms import simulate_curve_table
 from models.errors import SpecError
-from models.spec import SamplerConfig
-from models.surface_forms import simulate_surface_table
+from models.evaluation.compare import (
+    ComparisonResult,
+    compare_families,
+    compare_forms,
+    compare_surfaces,
+    pareto_advice,
+)
+from models.families.simulate import simulate_curve_table, simulate_surface_table
+from models.inference.spec import SamplerConfig
 
 
 def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -22,11 +27,15 @@ def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, **kwargs)
 
 
-def test_compare_needs_two_known_forms() -> None:
+def test_compare_needs_two_known_families() -> None:
     with pytest.raises(SpecError, match="at least two"):
         compare_forms(pd.DataFrame(), forms=("power_law",))
     with pytest.raises(SpecError, match="unknown"):
         compare_surfaces(pd.DataFrame(), forms=("edt", "spline"))
+    with pytest.raises(SpecError, match=r"unknown \['edt'\]"):   # a surface is no curve
+        compare_forms(pd.DataFrame(), forms=("power_law", "edt"))
+    with pytest.raises(SpecError, match="at least two"):
+        compare_families(pd.DataFrame(), families=("edt", "edt"))
 
 
 def test_pareto_advice_only_when_k_is_high() -> None:
@@ -42,17 +51,19 @@ def test_a_big_floor_is_preferred_to_no_floor() -> None:
     table = simulate_curve_table("power_law_floor",
                                  [{"C": 0.5, "A": 0.5, "alpha": 0.8},
                                   {"C": 0.3, "A": 0.4, "alpha": 0.6}], seeds=2, sigma=0.02)
-    res = _quiet(compare_forms, table, forms=("power_law", "power_law_floor"),
+    res = _quiet(compare_families, table, families=("power_law", "power_law_floor"),
                  sampler=SamplerConfig(draws=150, tune=150, chains=2, seed=4))
-    assert isinstance(res, ComparisonResult)
+    assert isinstance(res, ComparisonResult) and res.kind == "curve"
     assert res.best == "power_law_floor"
+    assert sorted(res.posteriors) == ["power_law", "power_law_floor"]
+    assert res.posteriors["power_law"].family.name == "power_law"
     assert res.table["d_loo"].iloc[1] > 4 * res.table["dse"].iloc[1]
     assert res.table["weight"].sum() == pytest.approx(1.0)
     assert list(res.table.columns[:4]) == ["rank", "form", "elpd_loo", "se"]
     assert np.all(res.table["fit_seconds"] > 0)
 
 
-# ------------------------------------------------------------------ slow: true form wins
+# ------------------------------------------------------------------ slow: true family wins
 CURVE_TRUTH = {
     "power_law": [{"E_ref": 1.0, "alpha": 0.5}, {"E_ref": 0.6, "alpha": 0.35}],
     "power_law_floor": [{"C": 0.4, "A": 0.5, "alpha": 0.7}, {"C": 0.3, "A": 0.3,
@@ -66,13 +77,13 @@ CURVE_TRUTH = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("truth", sorted(CURVE_TRUTH))
-def test_compare_prefers_the_true_curve_form(truth: str) -> None:
+def test_compare_prefers_the_true_curve_family(truth: str) -> None:
     table = simulate_curve_table(truth, CURVE_TRUTH[truth], seeds=3, sigma=0.02,
                                  sizes=(25, 50, 100, 200, 400, 800, 1600, 3200), rng_seed=7)
     res = _quiet(compare_forms, table,
                  sampler=SamplerConfig(draws=1000, tune=1000, chains=2, seed=9))
     top = res.table.iloc[0]
-    # the true form wins, or is statistically tied with a form that nests it
+    # the true family wins, or is statistically tied with a family that nests it
     true_row = res.table[res.table["form"] == truth].iloc[0]
     assert res.best == truth or true_row["d_loo"] < 2 * max(true_row["dse"], 1.0), \
         res.table.to_string()
@@ -81,7 +92,7 @@ def test_compare_prefers_the_true_curve_form(truth: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("truth", ["edt", "additive"])
-def test_compare_prefers_the_true_surface_form(truth: str) -> None:
+def test_compare_prefers_the_true_surface_family(truth: str) -> None:
     if truth == "edt":
         table = simulate_surface_table("edt", {"C": 0.1, "A": 0.5, "beta": 0.5},
                                        sources={"db": {"k": 3.0, "a": 0.5, "b": 0.0}},
@@ -97,5 +108,6 @@ def test_compare_prefers_the_true_surface_form(truth: str) -> None:
                                        n_real=(25, 50, 100, 200, 400, 800))
     res = _quiet(compare_surfaces, table,
                  sampler=SamplerConfig(draws=1000, tune=1000, chains=2, seed=9))
+    assert res.kind == "surface"
     assert res.best == truth, res.table.to_string()
     assert res.table["d_loo"].iloc[1] > 2 * res.table["dse"].iloc[1]

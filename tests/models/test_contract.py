@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.contract import load_curves
+from models.data.contract import load_curves
 from models.errors import DataWarning, InputDataError
 
 

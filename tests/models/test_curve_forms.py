@@ -1,4 +1,4 @@
-"""Alternative single-axis forms: formulas, specs, a tiny fit with predictions."""
+"""Single-axis curve families: formulas, specs, a tiny fit with predictions."""
 
 from __future__ import annotations
 
@@ -8,35 +8,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.curve_forms import (
-    CURVE_FORMS,
-    FormSpec,
-    fit_form,
-    form_log_error,
-    simulate_curve_table,
-)
 from models.errors import InputDataError, SpecError, UnknownCurveError
-from models.form_posterior import FormPosterior
-from models.priors import Prior
-from models.spec import ModelSpec, SamplerConfig
-from models.surface_forms import NUMPY_OPS
+from models.families import CURVE_FAMILIES, DEFAULT_FAMILY, get_family
+from models.families.ops import NUMPY_OPS
+from models.families.priors import Prior
+from models.families.simulate import simulate_curve_table
+from models.inference.fit import fit
+from models.inference.spec import ModelSpec, SamplerConfig
+from models.posterior.base import Posterior
+from models.posterior.storage import load_posterior
 from planner.protocols import ErrorModel
 
 BROKEN = {"log_c": np.log(0.05), "log_a": np.log(1.0), "alpha": 0.2, "alpha2": 0.9,
           "log_xb": 0.0}
 
 
-def _slope(form: str, p: dict[str, float], lx: float) -> float:
+def log_error(name: str, lx: float | np.ndarray, p: dict[str, float]) -> np.ndarray:
+    """``log(E / scale)`` of curve family ``name`` at ``lx = log(x / x_ref)``."""
+    return np.asarray(get_family(name).log_error(NUMPY_OPS, {"lx": lx}, p))
+
+
+def _slope(name: str, p: dict[str, float], lx: float) -> float:
     h = 1e-4
-    hi = form_log_error(form, NUMPY_OPS, lx + h, {**p, "log_c": -np.inf})
-    lo = form_log_error(form, NUMPY_OPS, lx - h, {**p, "log_c": -np.inf})
+    hi = log_error(name, lx + h, {**p, "log_c": -np.inf})
+    lo = log_error(name, lx - h, {**p, "log_c": -np.inf})
     return float((hi - lo) / (2 * h))
 
 
-@pytest.mark.parametrize("form", [f for f in CURVE_FORMS if f != "power_law"])
-def test_floored_forms_equal_c_plus_a_at_the_reference_size(form: str) -> None:
-    p = {**BROKEN, "gamma": 0.7, "log_xs": 0.5}
-    assert float(np.exp(form_log_error(form, NUMPY_OPS, 0.0, p))) == pytest.approx(1.05)
+@pytest.mark.parametrize("name", [f for f in CURVE_FAMILIES if f != "power_law"])
+def test_floored_families_equal_c_plus_a_at_the_reference_size(name: str) -> None:
+    p = {**BROKEN, "gamma": 0.7, "log_xs": 0.5, "log_x0": 0.3}
+    assert float(np.exp(log_error(name, 0.0, p))) == pytest.approx(1.05)
 
 
 def test_broken_power_law_has_two_regimes() -> None:
@@ -46,40 +48,34 @@ def test_broken_power_law_has_two_regimes() -> None:
 
 def test_exp_saturation_and_power_law_shapes() -> None:
     p = {"log_c": np.log(0.1), "log_a": np.log(0.9), "gamma": 1.0, "log_xs": 0.0}
-    far = np.exp(form_log_error("exp_saturation", NUMPY_OPS, 5.0, p))
+    far = np.exp(log_error("exp_saturation", 5.0, p))
     assert float(far) == pytest.approx(0.1, rel=1e-6)      # saturates at the floor
-    y = form_log_error("power_law", NUMPY_OPS, np.log(4.0), {"log_e": 0.0, "alpha": 0.5})
+    y = log_error("power_law", np.log(4.0), {"log_e": 0.0, "alpha": 0.5})
     assert float(np.exp(y)) == pytest.approx(0.5)
 
 
-def test_torch_and_numpy_agree() -> None:
-    torch = pytest.importorskip("torch")
-    from models.surface_forms import torch_ops
-
-    p = {**BROKEN, "gamma": 0.7, "log_xs": 0.5}
-    lx = np.linspace(-2, 2, 5)
-    for form in CURVE_FORMS:
-        pp = {**p, "log_e": 0.1}
-        ref = form_log_error(form, NUMPY_OPS, lx, pp)
-        got = form_log_error(form, torch_ops(), torch.as_tensor(lx),
-                             {k: torch.as_tensor(v, dtype=torch.float64) for k, v in pp.items()})
-        np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12)
-
-
-def test_form_spec_validation() -> None:
-    with pytest.raises(SpecError, match="unknown curve form"):
-        FormSpec(form="sigmoid").validate()
-    with pytest.raises(SpecError, match="logit_f_mu"):
-        FormSpec(form="power_law", priors={"logit_f_mu": Prior("Normal", mu=0, sigma=1)}
-                 ).validate()
-    spec = FormSpec("exp_saturation", "student_t",
-                    {"log_xs_mu": Prior("Normal", mu=1.0, sigma=1.0)})
+def test_spec_validation_per_family() -> None:
+    with pytest.raises(SpecError, match="unknown model family 'sigmoid'"):
+        ModelSpec(family="sigmoid").validate()
+    with pytest.raises(SpecError, match="logit_f_mu"):   # power_law has no floor
+        ModelSpec(family="power_law",
+                  priors={"logit_f_mu": Prior("Normal", mu=0, sigma=1)}).validate()
+    spec = ModelSpec("exp_saturation", "student_t",
+                     {"log_xs_mu": Prior("Normal", mu=1.0, sigma=1.0)})
     spec.validate()
-    assert FormSpec.from_dict(spec.to_dict()) == spec
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    assert ModelSpec.from_dict({"form": "broken_power_law"}).family == "broken_power_law"
+
+
+def test_default_family_is_the_production_model() -> None:
+    assert DEFAULT_FAMILY == "power_law_floor"
+    assert ModelSpec().model_family is get_family("power_law_floor")
+    assert [p.name for p in get_family(DEFAULT_FAMILY).params] == ["log_e", "logit_f",
+                                                                  "log_alpha"]
 
 
 @pytest.fixture(scope="module")
-def tiny_broken() -> FormPosterior:
+def tiny_broken() -> Posterior:
     table = simulate_curve_table("broken_power_law",
                                  [{"C": 0.05, "A": 0.5, "alpha": 0.2, "alpha2": 0.8,
                                    "xb": 200.0},
@@ -87,22 +83,23 @@ def tiny_broken() -> FormPosterior:
                                    "xb": 150.0}], seeds=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        post = fit_form(table, FormSpec("broken_power_law"),
-                        SamplerConfig(draws=150, tune=150, chains=2, seed=2))
-    assert isinstance(post, FormPosterior)
+        post = fit(table, ModelSpec("broken_power_law"),
+                   SamplerConfig(draws=150, tune=150, chains=2, seed=2))
+    assert isinstance(post, Posterior) and post.family.name == "broken_power_law"
     return post
 
 
-def test_tiny_broken_fit_predicts(tiny_broken: FormPosterior, tmp_path: Path) -> None:
+def test_tiny_broken_fit_predicts(tiny_broken: Posterior, tmp_path: Path) -> None:
     assert isinstance(tiny_broken, ErrorModel)
     d = tiny_broken.error_draws("task0", "none", 0.0, [25.0, 1600.0])
     assert d.shape == (tiny_broken.n_draws, 2) and np.all(d[:, 1] < d[:, 0])
-    truth_25 = 0.05 + 0.5 * np.exp(form_log_error(
-        "broken_power_law", NUMPY_OPS, np.log(25 / 200.0),
+    truth_25 = 0.05 + 0.5 * np.exp(log_error(
+        "broken_power_law", np.log(25 / 200.0),
         {"log_c": -np.inf, "log_a": 0.0, "alpha": 0.2, "alpha2": 0.8,
          "log_xb": np.log(200.0 / 200.0)}))
     assert float(d[:, 0].mean()) == pytest.approx(float(truth_25), rel=0.1)
-    back = FormPosterior.from_netcdf(tiny_broken.to_netcdf(tmp_path / "b.nc"))
+    back = load_posterior(tiny_broken.to_netcdf(tmp_path / "b.nc"))
+    assert back.spec == tiny_broken.spec
     np.testing.assert_allclose(back.error_draws("task0", "none", 0.0, 300.0),
                                tiny_broken.error_draws("task0", "none", 0.0, 300.0))
     ll = tiny_broken.pointwise_log_likelihood()
@@ -111,7 +108,7 @@ def test_tiny_broken_fit_predicts(tiny_broken: FormPosterior, tmp_path: Path) ->
                                                        "sigma"}
 
 
-def test_tiny_broken_fit_torch_gradient(tiny_broken: FormPosterior) -> None:
+def test_tiny_broken_fit_torch_gradient(tiny_broken: Posterior) -> None:
     torch = pytest.importorskip("torch")
     m = torch.tensor([100.0], dtype=torch.float64, requires_grad=True)
     tiny_broken.error_draws("task0", "none", torch.tensor([0.0]), m).mean().backward()
@@ -121,25 +118,15 @@ def test_tiny_broken_fit_torch_gradient(tiny_broken: FormPosterior) -> None:
     assert float(m.grad[0]) == pytest.approx(float(fd), rel=1e-3)
 
 
-def test_tiny_broken_fit_rejects_unmeasured_points(tiny_broken: FormPosterior) -> None:
-    with pytest.raises(UnknownCurveError, match="no measured curve"):
+def test_tiny_broken_fit_rejects_unmeasured_points(tiny_broken: Posterior) -> None:
+    with pytest.raises(UnknownCurveError, match="no curve for task 'task0' with sim_source"):
         tiny_broken.error_draws("task0", "mp", 100.0, 10.0)
     with pytest.raises(InputDataError, match="> 0"):
         tiny_broken.error_draws("task0", "none", 0.0, 0.0)
 
 
-def test_default_form_is_the_production_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    import models.fit
-
-    seen = {}
-
-    def fake_fit(data: object, spec: ModelSpec, sampler: object) -> str:
-        seen["spec"] = spec
-        return "curve posterior"
-
-    monkeypatch.setattr(models.fit, "fit_curves", fake_fit)
-    prior = {"sigma": Prior("HalfNormal", sigma=0.1)}
-    assert fit_form("curves.csv", FormSpec(likelihood="student_t", priors=prior)) == \
-        "curve posterior"
-    assert seen["spec"] == ModelSpec(form="power_law_floor", likelihood="student_t",
-                                     priors=prior)
+def test_broken_power_law_has_no_closed_form_size_to_reach(tiny_broken: Posterior) -> None:
+    assert tiny_broken.route_size_to_reach("task0", "none", 0.0, 100.0, 0.1) is None
+    floor = tiny_broken.route_floor("task0", "none", 0.0, 100.0)
+    assert floor is not None and floor.shape == (tiny_broken.n_draws,)
+    assert np.all(floor < tiny_broken.error_draws("task0", "none", 0.0, 1e6)[:, 0])

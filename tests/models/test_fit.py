@@ -11,8 +11,12 @@ import pytest
 
 from models.errors import SpecError
 from models.examples import SYNTHETIC_LAWS, example_path, make_synthetic_curves
-from models.priors import DEFAULT_PRIORS, Prior, resolve_priors
-from models.spec import ModelSpec, SamplerConfig
+from models.families import get_family
+from models.families.priors import Prior, resolve_priors
+from models.inference.fit import fit, prior_predictive
+from models.inference.spec import ModelSpec, SamplerConfig
+
+DEFAULTS = get_family("power_law_floor").priors
 
 
 @pytest.mark.parametrize(("prior", "name", "needle"), [
@@ -29,11 +33,11 @@ def test_invalid_priors_are_rejected_at_build_time(prior: Prior, name: str,
 
 
 def test_prior_overrides_and_unknown_names() -> None:
-    merged = resolve_priors({"sigma": Prior("Exponential", lam=10.0)})
+    merged = resolve_priors({"sigma": Prior("Exponential", lam=10.0)}, DEFAULTS)
     assert merged["sigma"].distribution == "Exponential"
-    assert merged["log_e"] == DEFAULT_PRIORS["log_e"]
+    assert merged["log_e"] == DEFAULTS["log_e"]
     with pytest.raises(SpecError, match="unknown prior"):
-        resolve_priors({"slope": Prior("Normal", mu=0, sigma=1)})
+        resolve_priors({"slope": Prior("Normal", mu=0, sigma=1)}, DEFAULTS)
     spec = ModelSpec(likelihood="student_t", priors={"sigma": Prior("HalfNormal", sigma=0.1)})
     assert ModelSpec.from_dict(spec.to_dict()) == spec
 
@@ -58,12 +62,10 @@ def test_synthetic_example_file_matches_its_generator() -> None:
 
 @pytest.fixture(scope="module")
 def example_fit() -> Any:
-    from models.fit import fit_curves
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_curves(example_path("synthetic"),
-                          sampler=SamplerConfig(draws=400, tune=600, chains=2, seed=3))
+        return fit(example_path("synthetic"),
+                   sampler=SamplerConfig(draws=400, tune=600, chains=2, seed=3))
 
 
 def test_fit_recovers_the_known_laws_inside_the_intervals(example_fit: Any) -> None:
@@ -99,8 +101,6 @@ def test_pointwise_log_likelihood_gives_a_finite_loo(example_fit: Any) -> None:
 
 
 def test_prior_predictive_covers_the_observed_range() -> None:
-    from models.fit import prior_predictive
-
     table = prior_predictive(example_path("synthetic"), draws=300, seed=1)
     assert len(table) == len(SYNTHETIC_LAWS)
     assert (table["prior_q05"] < table["observed_min"]).all()

@@ -1,4 +1,5 @@
-"""Posterior object: closed-form predictions, lookups, torch gradients, persistence."""
+"""Posterior object (power law with a floor, hand-built draws): closed-form predictions,
+lookups, closed forms along a route, torch gradients, model checks, persistence."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 
 from models.errors import InputDataError, UnknownCurveError
-from models.posterior import CurvePosterior, quantile_names
+from models.posterior.base import Posterior, quantile_names
+from models.posterior.storage import load_posterior
 from planner.protocols import ErrorModel
 
 
@@ -26,12 +28,20 @@ def test_error_draws_match_the_closed_form(hand_built_posterior: Callable[..., A
     np.testing.assert_allclose(transfer[0], 0.1 + 1.0 * (sizes * 100) ** -0.3, rtol=1e-10)
 
 
-def test_curve_parameters_and_size_to_reach(hand_built_posterior: Callable[..., Any]) -> None:
-    p = hand_built_posterior().curve_parameters("t|none|n_sim=0")
-    np.testing.assert_allclose([p.c[0], p.d[0], p.alpha[0]], [0.2, 2.0, 0.5])
+def test_point_parameters_and_closed_forms(hand_built_posterior: Callable[..., Any]) -> None:
+    post = hand_built_posterior()
+    p = post.point_parameters("t", "none", 0, 30)
+    assert set(p) == {"log_c", "log_a", "alpha", "scale", "x_ref"}
+    c = p["scale"] * np.exp(p["log_c"])
+    d = p["scale"] * np.exp(p["log_a"] + p["alpha"] * np.log(p["x_ref"]))
+    np.testing.assert_allclose([c[0], d[0], p["alpha"][0]], [0.2, 2.0, 0.5])
+    np.testing.assert_allclose(post.route_floor("t", "none", 0, 30), 0.2)
     # 0.2 + 2 m^-0.5 = 0.4  ->  m = 100 ; below the floor: unreachable
-    np.testing.assert_allclose(p.size_to_reach(0.4), 100.0)
-    assert np.isinf(p.size_to_reach(0.15)).all()
+    np.testing.assert_allclose(post.route_size_to_reach("t", "none", 0, 30, 0.4), 100.0)
+    assert np.isinf(post.route_size_to_reach("t", "none", 0, 30, 0.15)).all()
+    # along the transfer curve the route varies n_sim: 0.1 + n^-0.3 = 0.2 -> n = 10^(10/3)
+    np.testing.assert_allclose(post.route_size_to_reach("t", "dft", 1000, 20, 0.2),
+                               10 ** (1 / 0.3), rtol=1e-10)
 
 
 def test_torch_inputs_give_differentiable_outputs(
@@ -82,7 +92,7 @@ def test_netcdf_round_trip_is_self_describing(hand_built_posterior: Callable[...
     post = hand_built_posterior(jitter=0.01)
     path = post.to_netcdf(tmp_path / "sub" / "post.nc")
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
-    loaded = CurvePosterior.from_netcdf(path)
+    loaded = Posterior.from_netcdf(path)
     pd.testing.assert_frame_equal(loaded.data.table, post.data.table)
     assert loaded.spec == post.spec and loaded.sampler == post.sampler
     np.testing.assert_allclose(loaded.error_draws("t", "none", 0, [7.0]),
@@ -93,9 +103,9 @@ def test_loading_a_non_posterior_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "x.nc"
     bad.write_bytes(b"not netcdf")
     with pytest.raises(InputDataError, match="not a sim2real posterior"):
-        CurvePosterior.from_netcdf(bad)
+        load_posterior(bad)
     with pytest.raises(InputDataError, match="not found"):
-        CurvePosterior.from_netcdf(tmp_path / "missing.nc")
+        Posterior.from_netcdf(tmp_path / "missing.nc")
 
 
 def test_pointwise_log_likelihood_matches_scipy(
@@ -109,3 +119,31 @@ def test_pointwise_log_likelihood_matches_scipy(
     # exact laws, sigma 0.05 on log error: density of the error = N(0 | 0, 0.05) / error
     np.testing.assert_allclose(ll[0, 0], stats.norm.logpdf(0.0, 0, 0.05) - np.log(err),
                                atol=1e-6)
+
+
+def test_observations_and_replicated_data(hand_built_posterior: Callable[..., Any]) -> None:
+    post = hand_built_posterior()
+    obs = post.observations()
+    table = post.data.table
+    assert list(obs.columns) == ["curve_id", "task", "sim_source", "n_sim", "n_real", "seed",
+                                 "error"]
+    expected = post.data.curves["curve_id"].to_numpy()[table["curve"].to_numpy()]
+    assert obs["curve_id"].tolist() == expected.tolist()
+    rep = post.posterior_predictive(seed=3)
+    assert rep.shape == (post.n_draws, len(table))
+    # exact laws with sigma 0.05: replicated log errors scatter around the observed ones
+    resid = np.log(rep) - np.log(table["error"].to_numpy())
+    assert abs(float(resid.mean())) < 0.01 and float(resid.std()) == pytest.approx(0.05,
+                                                                                    rel=0.1)
+    np.testing.assert_array_equal(post.posterior_predictive(seed=3), rep)
+
+
+def test_summary_reports_the_laws_in_error_units(
+        hand_built_posterior: Callable[..., Any]) -> None:
+    s = hand_built_posterior(jitter=0.001).summary().set_index(["curve_id", "parameter"])
+    assert list(s.columns) == ["level", "mean", "sd", "lower", "upper", "r_hat", "ess_bulk"]
+    for cid, law in {"t|none|n_sim=0": (0.2, 2.0, 0.5),
+                     "t|dft|n_real=20": (0.1, 1.0, 0.3)}.items():
+        for name, truth in zip(("C", "D", "alpha"), law, strict=True):
+            assert s.loc[(cid, name), "mean"] == pytest.approx(truth, rel=0.02)
+        assert s.loc[(cid, "sigma"), "mean"] == pytest.approx(0.05, rel=0.05)

@@ -137,17 +137,3 @@ def test_update_rejects_bad_new_results_and_writes_nothing(simple_table: pd.Data
                                       str(tmp_path / "p.nc")])
     assert res.exit_code == 2, res.output
     assert curves.read_text() == before and not (tmp_path / "p.nc").exists()
-
-
-def test_fast_view_matches_curve_posterior(hand_built_posterior: Callable[..., Any]) -> None:
-    import numpy as np
-
-    from planner.optim.pointmodel import PowerLawDraws, fast_view
-
-    post = hand_built_posterior(jitter=0.05)
-    view = fast_view(post)
-    assert isinstance(view, PowerLawDraws)
-    np.testing.assert_allclose(view.error_draws("t", "dft", [300.0, 5e4], [20, 20]),
-                               post.error_draws("t", "dft", [300.0, 5e4], [20, 20]))
-    np.testing.assert_allclose(view.error_draws("t", "none", 0, [7.0, 900.0]),
-                               post.error_draws("t", "none", 0, [7.0, 900.0]))

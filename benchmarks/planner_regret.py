@@ -18,11 +18,12 @@ point estimates; ``greedy_mean`` and the three money splits (see ``choose``).
 Posterior (benchmark only, ``--posterior``): ``is`` (default) = per-curve importance
 sampling with the PyMC model's likelihood and the marginal of its priors
 (``regret_posterior.py``); ``laplace`` = the previous least-squares Laplace stand-in;
-``mcmc`` = :func:`models.fit.fit_curves` (hierarchical, NUTS; too slow for 200 worlds on
+``mcmc`` = :func:`models.inference.fit.fit` (hierarchical, NUTS; too slow for 200 worlds on
 the shared 2-core machine, used on a few worlds to check conclusions).
 
 Run: ``python benchmarks/planner_regret.py --worlds 200 --rounds 3`` (and ``--rounds 5``)
-and ``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws).
+and ``python benchmarks/planner_regret.py --timing`` (10 sources x 4000 draws, on point
+draws and on the same draws as a fitted-family :class:`~models.posterior.base.Posterior`).
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ import torch
 from regret_posterior import is_posterior
 from scipy.optimize import curve_fit
 
+from models.evaluation.point_draws import CurveDraws, PowerLawDraws
 from planner.acquisition import expected_error, min_cost_with_probability
 from planner.optim.baselines import _start, greedy_mean
 from planner.optim.evaluate import TaskErrorEvaluator
 from planner.optim.optimizer import plan_batch
-from planner.optim.pointmodel import CurveDraws, PowerLawDraws
 from planner.optim.problem import PlanProblem, Source, operating_point_from_table
 from planner.optim.repair import repair
 from planner.optim.sequential import plan_next_round
@@ -226,17 +227,17 @@ def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> Any:
     if POSTERIOR == "laplace":
         return laplace_posterior(table, draws, rng)
     if POSTERIOR == "mcmc":
-        from models.fit import fit_curves
-        from models.spec import SamplerConfig
+        from models.inference.fit import fit
+        from models.inference.spec import SamplerConfig
 
         seed = int(rng.integers(2**31))
-        return fit_curves(table, None, SamplerConfig(draws=max(draws // 2, 50), tune=500,
-                                                     chains=2, seed=seed))
+        return fit(table, None, SamplerConfig(draws=max(draws // 2, 50), tune=500, chains=2,
+                                              seed=seed))
     return is_posterior(table, draws, rng, M0)
 
 
 def ls_point(table: pd.DataFrame) -> PowerLawDraws:
-    from planner.optim.fit_ls import least_squares_model
+    from models.evaluation.least_squares import least_squares_model
 
     return least_squares_model(table)
 
@@ -402,8 +403,46 @@ def report(df: pd.DataFrame) -> None:
     print(met.round(3).to_string())
 
 
+def as_posterior(curves: dict[tuple[str, str], CurveDraws], table: pd.DataFrame,
+                 chains: int = 2) -> Any:
+    """The power-law-floor :class:`~models.posterior.base.Posterior` of ``table`` whose
+    draws are exactly ``curves`` (same draws as the point model, in the family's units)."""
+    import arviz as az
+
+    from models.data.contract import load_curves
+    from models.data.design import make_design
+    from models.inference.diagnostics import compute_diagnostics
+    from models.inference.spec import ModelSpec, SamplerConfig
+    from models.posterior.base import Posterior
+
+    data = load_curves(table)
+    design = make_design(data, "curve")
+    refs, info = design.refs["curve"], data.curves
+    n = len(next(iter(curves.values())).c)
+    shape = (chains, n // chains, len(info))
+    post = {k: np.empty(shape) for k in ("log_c", "log_a", "alpha", "sigma")}
+    for k, row in info.iterrows():
+        p = curves[(str(row["task"]), str(row["sim_source"]))]
+        scale, x_ref = float(refs["scale"][k]), float(refs["x_ref"][k])
+        post["log_c"][..., k] = np.log(p.c / scale).reshape(shape[:2])
+        post["log_a"][..., k] = (np.log(p.d / scale) - p.alpha * np.log(x_ref)).reshape(
+            shape[:2])
+        post["alpha"][..., k] = p.alpha.reshape(shape[:2])
+        post["sigma"][..., k] = 0.05
+    idata = az.from_dict(posterior=post, coords=design.coords,
+                         sample_stats={"diverging": np.zeros(shape[:2], dtype=bool)},
+                         dims={k: ["curve"] for k in post})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        diagnostics = compute_diagnostics(idata, var_names=list(post))
+    return Posterior(idata=idata, data=data, spec=ModelSpec(),
+                     sampler=SamplerConfig(draws=shape[1], chains=chains),
+                     diagnostics=diagnostics)
+
+
 def timing(draws: int = 4000, repeats: int = 3) -> None:
-    """Plan for 10 sources x ``draws`` draws (5 databases, 5 tasks)."""
+    """Plan for 10 sources x ``draws`` draws (5 databases, 5 tasks), on point draws and on
+    the same draws as a fitted-family Posterior (what ``sim2real plan`` runs on)."""
     rng = np.random.default_rng(0)
     curves = {}
 
@@ -417,30 +456,35 @@ def timing(draws: int = 4000, repeats: int = 3) -> None:
         for j in range(5):
             if j <= 1 or i == 0:
                 curves[(t, f"db{j}")] = jitter(0.08, 3.0, 0.4, 50.0)
-    model = PowerLawDraws(curves)
-    table = pd.DataFrame([(t, s, 0 if s == "none" else 1000, 50, 0, 1.0, "MAE")
-                          for (t, s) in curves],
-                         columns=["task", "sim_source", "n_sim", "n_real", "seed", "error",
-                                  "metric"])
+    rows = []
+    for (t, s) in curves:
+        for x in (10.0, 20.0, 50.0) if s == "none" else (100.0, 300.0, 1000.0):
+            e = 0.05 + 2.0 * x ** -0.5 if s == "none" else 0.08 + 3.0 * x ** -0.4
+            rows.append((t, s, 0.0 if s == "none" else x, x if s == "none" else 50.0, 0,
+                         e, "MAE"))
+    table = pd.DataFrame(rows, columns=["task", "sim_source", "n_sim", "n_real", "seed",
+                                        "error", "metric"])
     op = operating_point_from_table(table)
     src = tuple(Source(f"db{j}", 1.0) for j in range(5)) + tuple(
         Source(f"real:t{i}", 100.0) for i in range(5))
     prob = PlanProblem(src, 50_000.0, op, targets={f"t{i}": 0.15 for i in range(5)})
-    for obj in (expected_error(), min_cost_with_probability(0.9)):
+    models = {"point draws": PowerLawDraws(curves), "posterior": as_posterior(curves, table)}
+    for label, model in models.items():
+        for obj in (expected_error(), min_cost_with_probability(0.9)):
+            secs = []
+            for r in range(repeats):
+                t0 = time.perf_counter()
+                plan_batch(model, prob, obj, seed=r)
+                secs.append(time.perf_counter() - t0)
+            print(f"timing {obj.name} ({label}): 10 sources x {draws} draws: "
+                  f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
         secs = []
         for r in range(repeats):
             t0 = time.perf_counter()
-            plan_batch(model, prob, obj, seed=r)
+            plan_next_round(model, prob, 0.95, remaining=3, seed=r)
             secs.append(time.perf_counter() - t0)
-        print(f"timing {obj.name}: 10 sources x {draws} draws: "
+        print(f"timing sequential round (3 left, {label}): 10 sources x {draws} draws: "
               f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
-    secs = []
-    for r in range(repeats):
-        t0 = time.perf_counter()
-        plan_next_round(model, prob, 0.95, remaining=3, seed=r)
-        secs.append(time.perf_counter() - t0)
-    print(f"timing sequential round (3 left): 10 sources x {draws} draws: "
-          f"{', '.join(f'{s:.2f}' for s in secs)} s (max {max(secs):.2f} s)")
 
 
 def parse_args() -> argparse.Namespace:
@@ -458,7 +502,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--schedule", choices=("ratio", "geometric"), default=SCHEDULE)
     parser.add_argument("--posterior", choices=("is", "laplace", "mcmc"), default=POSTERIOR,
                         help="is: importance sampling (default); laplace: the previous "
-                             "stand-in; mcmc: models.fit.fit_curves (2 chains, slow)")
+                             "stand-in; mcmc: models.inference.fit.fit (2 chains, slow)")
     parser.add_argument("--first-world", type=int, default=0,
                         help="skip the worlds before this one (same world sequence)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES),

@@ -2,7 +2,8 @@
 
 The benchmark refits a posterior for every world, round and strategy; PyMC/NUTS does not
 fit that on a shared 2-core machine. This stand-in uses the *same* likelihood and the
-marginal of the *same* priors as :mod:`models.powerlaw` (no pooling across curves):
+marginal of the *same* priors as :mod:`models.families.power_law_floor` (no pooling across
+curves):
 
     E(x) = E_ref (f + (1 - f) (x / x_ref)^-alpha),  E_ref, f, alpha per curve
     log E_ref / s ~ N(0, 1);  logit f ~ N(-1, sqrt(1.5^2 + 1^2));
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_expit
 
-from planner.optim.pointmodel import CurveDraws, PowerLawDraws
+from models.evaluation.point_draws import CurveDraws, PowerLawDraws
 
 PRIOR_MU = np.array([0.0, -1.0, -0.9])
 PRIOR_SD = np.array([1.0, float(np.hypot(1.5, 1.0)), float(np.hypot(0.75, 0.5))])

@@ -1,7 +1,12 @@
 """The small interface the decision layer needs from any fitted learning-curve model.
 
-Any object with these members can be planned on: the PyMC posteriors in
-:mod:`models`, the two-axis surfaces, or a hand-built posterior in a test.
+Any object with these members can be planned on: the posterior of any model family
+(:class:`models.posterior.base.Posterior`, single-axis curves and two-axis surfaces alike),
+the point models of :mod:`models.evaluation.point_draws`, or a hand-built model in a test.
+
+Two further members are optional closed forms (:class:`RouteClosedForms`); the decision
+layer looks them up with ``getattr`` and, where a model lacks them or returns ``None``,
+inverts the model's error draws on a grid instead (:mod:`planner.decisions.curves`).
 
 Examples
 --------
@@ -51,4 +56,50 @@ class ErrorModel(Protocol):
 
     def error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
         """Return posterior draws of the expected error, shape ``(S, Q)``."""
+        ...
+
+
+@runtime_checkable
+class RouteClosedForms(Protocol):
+    """Optional closed forms along a *route* (one varying size through an operating point).
+
+    The route through ``(task, sim_source, n_sim, n_real)`` varies the model's primary size
+    there: ``n_real`` learning from scratch (``sim_source = "none"``), ``n_sim`` along a
+    database's curve, the other size held at its value in the arguments. Both methods
+    return ``None`` when the model has no closed form along that route (e.g. a database
+    route of a two-axis surface, or a family without one); the caller then inverts
+    :meth:`ErrorModel.error_draws` on a grid.
+
+    Methods
+    -------
+    route_floor(task, sim_source, n_sim, n_real)
+        Draws ``(S,)`` of the error as the route's size grows without bound (``0`` for a
+        law without a floor), or ``None``.
+    route_size_to_reach(task, sim_source, n_sim, n_real, target)
+        Draws ``(S,)`` of the smallest size on the route whose expected error reaches
+        ``target`` (``inf``: never, the floor is at or above it), or ``None``. ``target``
+        is one error or one per draw, shape ``(S,)`` (draw-wise inversion, used for the
+        equivalent real sample size of the exchange rates).
+
+    Examples
+    --------
+    >>> class Floorless:
+    ...     n_draws = 1
+    ...     def error_draws(self, task, sim_source, n_sim, n_real): ...
+    ...     def route_floor(self, task, sim_source, n_sim, n_real):
+    ...         return None
+    ...     def route_size_to_reach(self, task, sim_source, n_sim, n_real, target):
+    ...         return None
+    >>> isinstance(Floorless(), RouteClosedForms)
+    True
+    """
+
+    def route_floor(self, task: str, sim_source: str, n_sim: float,
+                    n_real: float) -> Any:
+        """Draws ``(S,)`` of the floor along the route, or ``None``."""
+        ...
+
+    def route_size_to_reach(self, task: str, sim_source: str, n_sim: float, n_real: float,
+                            target: Any) -> Any:
+        """Draws ``(S,)`` of the route's size reaching ``target``, or ``None``."""
         ...

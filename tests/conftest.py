@@ -75,33 +75,34 @@ def simple_table() -> pd.DataFrame:
 
 @pytest.fixture
 def hand_built_posterior(simple_table: pd.DataFrame) -> Callable[..., Any]:
-    """Factory: a CurvePosterior of ``simple_table`` whose draws are given laws.
+    """Factory: a power-law Posterior of ``simple_table`` whose draws are given laws.
 
     Call with ``laws={curve_id: (C, D, alpha)}`` in error units; returns the posterior.
     """
-    from models.contract import load_curves
-    from models.design import make_design
-    from models.diagnostics import compute_diagnostics
-    from models.posterior import CurvePosterior
-    from models.spec import ModelSpec, SamplerConfig
+    from models.data.contract import load_curves
+    from models.data.design import make_design
+    from models.inference.diagnostics import compute_diagnostics
+    from models.inference.spec import ModelSpec, SamplerConfig
+    from models.posterior.base import Posterior
 
     def build(laws: dict[str, tuple[float, float, float]] | None = None,
               jitter: float = 0.0, table: pd.DataFrame | None = None) -> Any:
         data = load_curves(simple_table if table is None else table)
-        design = make_design(data)
+        design = make_design(data, "curve")
+        ids, refs = design.coords["curve"], design.refs["curve"]
         laws = laws or {"t|none|n_sim=0": (0.2, 2.0, 0.5), "t|dft|n_real=20": (0.1, 1.0, 0.3)}
         log_c, log_a, alpha = [], [], []
-        for k, cid in enumerate(design.curve_ids):
+        for k, cid in enumerate(ids):
             c, d, a = laws[cid]
-            log_c.append(np.log(c / design.scale[k]))
-            log_a.append(np.log(d / design.scale[k]) - a * np.log(design.x_ref[k]))
+            log_c.append(np.log(c / refs["scale"][k]))
+            log_a.append(np.log(d / refs["scale"][k]) - a * np.log(refs["x_ref"][k]))
             alpha.append(a)
-        idata = make_idata(design.curve_ids, {"log_c": np.array(log_c),
+        idata = make_idata(ids, {"log_c": np.array(log_c),
                                               "log_a": np.array(log_a),
                                               "alpha": np.array(alpha),
                                               "sigma": np.full(len(alpha), 0.05)},
                            jitter=jitter)
-        return CurvePosterior(idata=idata, data=data, spec=ModelSpec(),
+        return Posterior(idata=idata, data=data, spec=ModelSpec(),
                               sampler=SamplerConfig(draws=50, chains=2),
                               diagnostics=compute_diagnostics(idata))
 

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,7 @@ class Design:
     y: np.ndarray
     row_scale: np.ndarray
     refs: dict[str, dict[str, np.ndarray]]
+    lookup: dict[tuple[str, str], tuple[np.ndarray, ...]] = field(default_factory=dict)
 
     @property
     def noise_level(self) -> str:
@@ -113,11 +114,19 @@ def _curve_design(data: CurveData) -> Design:
     axis = curves["axis"].to_numpy()[curve]
     size = np.where(axis == "n_sim", table["n_sim"].to_numpy(float),
                     table["n_real"].to_numpy(float))
+    lookup = {}
+    for (task, src), block in curves.groupby(["task", "sim_source"], sort=False):
+        lookup[(str(task), str(src))] = (
+            block.index.to_numpy(np.int64), (block["axis"] == "n_sim").to_numpy(),
+            block["fixed_n_sim"].to_numpy(float), block["fixed_n_real"].to_numpy(float))
     return Design(layout="curve", coords={"curve": curves["curve_id"].tolist()},
                   index={"curve": curve, "noise": curve},
                   inputs={"lx": np.log(size / x_ref[curve])},
                   y=np.log(table["error"].to_numpy(float) / scale[curve]),
-                  row_scale=scale[curve], refs={"curve": {"x_ref": x_ref, "scale": scale}})
+                  row_scale=scale[curve],
+                  refs={"curve": {"x_ref": x_ref, "scale": scale,
+                                  "on_sim": (curves["axis"] == "n_sim").to_numpy(float)}},
+                  lookup=lookup)
 
 
 def find_curves(data: CurveData, task: str, sim_source: str, n_sim: np.ndarray,
@@ -156,11 +165,33 @@ def find_curves(data: CurveData, task: str, sim_source: str, n_sim: np.ndarray,
     return out
 
 
+def _lookup_curves(design: Design, task: str, sim_source: str, n_sim: np.ndarray,
+                   n_real: np.ndarray) -> np.ndarray | None:
+    """Fast path of :func:`find_curves` on the design's per-(task, source) arrays;
+    ``None`` when a point is not on a measured curve (the slow path explains why)."""
+    entry = design.lookup.get((task, sim_source))
+    if entry is None:
+        return None
+    ks, on_sim, fixed_sim, fixed_real = entry
+    out = np.full(len(n_sim), -1, dtype=np.int64)
+    for k, sim_axis, fs, fr in zip(ks, on_sim, fixed_sim, fixed_real, strict=True):
+        if sim_axis:
+            hit = n_real == fr
+        elif sim_source == NO_SOURCE:
+            hit = np.ones(len(n_sim), dtype=bool)
+        else:
+            hit = n_sim == fs
+        out[(out < 0) & hit] = k
+    return None if (out < 0).any() else out
+
+
 def _curve_query(design: Design, data: CurveData, task: str, sim_source: str,
                  raw: tuple[np.ndarray, np.ndarray]) -> tuple[dict[str, np.ndarray],
                                                           dict[str, Any]]:
-    ks = find_curves(data, task, sim_source, *raw)
-    on_sim = data.curves["axis"].to_numpy()[ks] == "n_sim"
+    ks = _lookup_curves(design, task, sim_source, *raw)
+    if ks is None:
+        ks = find_curves(data, task, sim_source, *raw)   # raises with the known curves
+    on_sim = design.refs["curve"]["on_sim"][ks] > 0
     if (np.where(on_sim, raw[0], raw[1]) <= 0).any():
         raise InputDataError(f"task '{task}', sim_source '{sim_source}': sizes on the "
                              "varying axis must be > 0 (the curves diverge at 0).")

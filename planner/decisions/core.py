@@ -1,13 +1,15 @@
-"""Pure NumPy decision quantities on posterior draws of ``E(x) = c + d x^-alpha``.
+"""Pure NumPy decision quantities on posterior draws, for any model family.
 
 Every function works draw-wise: inputs are arrays of shape ``(S,)`` (or broadcastable) and
-outputs are draws of the decision quantity, ready for quantiles.
+outputs are draws of the decision quantity, ready for quantiles. Nothing here knows a
+formula: closed forms come from the model (:mod:`planner.decisions.curves`).
 
 Examples
 --------
 >>> import numpy as np
->>> size_to_reach(np.array([0.1, 0.3]), np.array([1.0, 1.0]), np.array([0.5, 0.5]), 0.2)
-array([100.,  inf])
+>>> f = lambda x: np.stack([0.1 + x ** -0.5, 0.3 + x ** -0.5])
+>>> invert_on_grid(f, 0.2).round(1).tolist()
+[100.0, inf]
 """
 
 from __future__ import annotations
@@ -19,23 +21,6 @@ import numpy as np
 GRID = np.logspace(0, 12, 481)
 
 
-def size_to_reach(c: np.ndarray, d: np.ndarray, alpha: np.ndarray,
-                  target: float) -> np.ndarray:
-    """Smallest size with ``c + d x^-alpha <= target``; ``inf`` when ``c >= target``.
-
-    Examples
-    --------
-    >>> float(size_to_reach(np.array(0.0), np.array(2.0), np.array(1.0), 0.5))
-    4.0
-    """
-    c, d, alpha = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (c, d, alpha)))
-    gap = target - c
-    out = np.full(c.shape, np.inf)
-    ok = gap > 0
-    out[ok] = (d[ok] / gap[ok]) ** (1.0 / alpha[ok])
-    return out
-
-
 def p_unreachable(c: np.ndarray, target: float) -> float:
     """Posterior probability that the floor is at or above the target, ``P(C >= target)``.
 
@@ -45,18 +30,6 @@ def p_unreachable(c: np.ndarray, target: float) -> float:
     0.5
     """
     return float(np.mean(np.asarray(c) >= target))
-
-
-def slope(c: np.ndarray, d: np.ndarray, alpha: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Derivative ``dE/dx = -alpha d x^(-alpha-1)`` (draw-wise, negative).
-
-    Examples
-    --------
-    >>> float(slope(np.array(0.0), np.array(1.0), np.array(1.0), np.array(10.0)))
-    -0.01
-    """
-    return -np.asarray(alpha) * np.asarray(d) * np.asarray(x, dtype=float) ** (
-        -np.asarray(alpha) - 1.0)
 
 
 def average_rate(n: float | np.ndarray, m: float, m_eq: np.ndarray) -> np.ndarray:

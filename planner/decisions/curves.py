@@ -1,11 +1,27 @@
-"""Access to one curve of any ErrorModel: error draws on a grid, parameters when known.
+"""Access to one route of any ErrorModel: error draws, floor, size to reach a target, slope.
 
 A *route* of a task is ``"real"`` (learning from scratch, size = ``n_real``) or a database
 name (pre-training, size = ``n_sim`` at the ``n_real`` its curve was measured at).
 
+The floor and the size reaching a target come from the model's optional closed forms
+(``route_floor`` / ``route_size_to_reach``, see :class:`planner.protocols.RouteClosedForms`)
+where it has them; otherwise the error draws are evaluated far out / inverted on a log grid.
+Slopes are central differences of draw-wise errors: each draw at its own size, in O(S)
+through the family of a fitted posterior (:func:`paired_errors`), else from the
+``(S, Q)`` error draws.
+
 Examples
 --------
->>> route_curve(model, op, "gap", "mp").error_at([1000.0])  # doctest: +SKIP
+>>> import numpy as np
+>>> class Scratch:
+...     n_draws = 1
+...     def error_draws(self, task, sim_source, n_sim, n_real):
+...         return (0.1 + np.atleast_1d(np.asarray(n_real, float)) ** -0.5)[None, :]
+>>> r = RouteCurve(Scratch(), "a", REAL, 10.0, 10.0)
+>>> round(float(r.size_to_reach(0.2)[0]))          # grid inversion: no closed form
+100
+>>> round(float(r.slope(np.array([100.0]))[0]), 6)  # -0.5 * 100^-1.5
+-0.0005
 """
 
 from __future__ import annotations
@@ -16,13 +32,16 @@ from typing import Any
 import numpy as np
 
 from models.errors import UnknownCurveError
-from planner.decisions.core import invert_on_grid, size_to_reach
-from planner.decisions.core import slope as core_slope
+from planner.decisions.core import invert_on_grid
 from planner.optim.problem import NO_SOURCE, OperatingPoint, operating_point_from_table
 from planner.protocols import ErrorModel
 
 FAR = 1e12
 REAL = "real"
+#: Relative step of the central differences (truncation error ~ REL_STEP^2).
+REL_STEP = 1e-4
+#: Distinct sizes evaluated per ``error_draws`` call when a model has no paired evaluation.
+CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -40,62 +59,107 @@ class RouteCurve:
         """``n_real`` for the scratch route, ``n_sim`` for a database."""
         return "n_real" if self.route == REAL else "n_sim"
 
+    @property
+    def sim_source(self) -> str:
+        """The ``sim_source`` of the route (``"none"`` from scratch)."""
+        return NO_SOURCE if self.route == REAL else self.route
+
+    def sizes(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(n_sim, n_real)`` of the route at sizes ``x`` (1-D)."""
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        if self.route == REAL:
+            return 0.0 * x, x
+        return x, np.full_like(x, self.n_real)
+
     def error_at(self, sizes: Any) -> np.ndarray:
         """Error draws ``(S, Q)`` along the route's axis."""
-        sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
-        if self.route == REAL:
-            return np.asarray(self.model.error_draws(self.task, NO_SOURCE, 0.0 * sizes, sizes))
-        return np.asarray(self.model.error_draws(self.task, self.route, sizes,
-                                                 np.full_like(sizes, self.n_real)))
+        return np.asarray(self.model.error_draws(self.task, self.sim_source,
+                                                 *self.sizes(sizes)))
 
-    def parameters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Draws ``(c, d, alpha)`` if the model exposes them, else ``None``."""
-        src = NO_SOURCE if self.route == REAL else self.route
-        n_sim = 0.0 if self.route == REAL else self.size
-        if hasattr(self.model, "find_curve") and hasattr(self.model, "curve_parameters"):
-            p = self.model.curve_parameters(self.model.find_curve(self.task, src, n_sim,
-                                                                  self.n_real))
-            return np.asarray(p.c), np.asarray(p.d), np.asarray(p.alpha)
-        curves = getattr(self.model, "curves", None)
-        if isinstance(curves, dict) and (self.task, src) in curves:
-            p = curves[(self.task, src)]
-            return np.asarray(p.c), np.asarray(p.d), np.asarray(p.alpha)
-        return None
+    def _point(self) -> tuple[float, float]:
+        """``(n_sim, n_real)`` of the route's current operating point."""
+        n_sim, n_real = self.sizes([self.size])
+        return float(n_sim[0]), float(n_real[0])
 
     def floor(self) -> np.ndarray:
-        """Draws of the floor ``C`` (exact from parameters, else the error at 1e12)."""
-        p = self.parameters()
-        return p[0] if p is not None else self.error_at([FAR])[:, 0]
+        """Draws of the floor (closed form if the model has one, else the error at 1e12)."""
+        closed = getattr(self.model, "route_floor", None)
+        if closed is not None:
+            out = closed(self.task, self.sim_source, *self._point())
+            if out is not None:
+                return np.array(np.broadcast_to(np.asarray(out, dtype=float),
+                                                (self._n_draws(),)))
+        return self.error_at([FAR])[:, 0]
 
-    def size_to_reach(self, target: float) -> np.ndarray:
-        """Draws of the size on this route reaching ``target`` (``inf``: never)."""
-        p = self.parameters()
-        if p is not None:
-            return size_to_reach(*p, target)
+    def size_to_reach(self, target: float | np.ndarray) -> np.ndarray:
+        """Draws of the size on this route reaching ``target`` (``inf``: never).
+
+        ``target`` is one error or one per draw ``(S,)``.
+        """
+        closed = getattr(self.model, "route_size_to_reach", None)
+        if closed is not None:
+            out = closed(self.task, self.sim_source, *self._point(), target)
+            if out is not None:
+                return np.array(np.broadcast_to(np.asarray(out, dtype=float),
+                                                (self._n_draws(),)))
         return invert_on_grid(self.error_at, target)
+
+    def error_drawwise(self, x: Any) -> np.ndarray:
+        """Draw ``s`` of the error at its own size ``x[s]``, shape ``(S,)`` (NaN where
+        ``x`` is not a finite positive size)."""
+        s = self._n_draws()
+        x = np.broadcast_to(np.asarray(x, dtype=float), (s,))
+        out = np.full(s, np.nan)
+        ok = np.isfinite(x) & (x > 0)
+        if not ok.any():
+            return out
+        rows, xs = np.flatnonzero(ok), x[ok]
+        distinct, where = np.unique(xs, return_inverse=True)
+        if distinct.size > CHUNK:
+            safe = np.where(ok, x, xs[0])
+            paired = paired_errors(self.model, self.task, self.sim_source,
+                                   *self.sizes(safe))
+            if paired is not None:
+                return np.where(ok, paired, np.nan)
+        for lo in range(0, distinct.size, CHUNK):
+            hit = (where >= lo) & (where < lo + CHUNK)
+            e = self.error_at(distinct[lo:lo + CHUNK])
+            out[rows[hit]] = e[rows[hit], where[hit] - lo]
+        return out
 
     def slope(self, x: np.ndarray) -> np.ndarray:
         """Draw-wise ``dE/dx`` at draw-wise sizes ``x`` (S,) by central differences."""
         x = np.broadcast_to(np.asarray(x, dtype=float), (self._n_draws(),))
-        p = self.parameters()
-        if p is not None:
-            with np.errstate(invalid="ignore", over="ignore"):
-                return np.where(np.isfinite(x), core_slope(*p, np.where(np.isfinite(x), x,
-                                                                         1.0)), np.nan)
-        out = np.full(x.shape, np.nan)
         ok = np.isfinite(x) & (x > 0)
-        if not ok.any():
-            return out
-        h = 1e-3
-        hi, lo = x[ok] * (1 + h), x[ok] * (1 - h)
-        e_hi = self.error_at(hi)[ok, :]
-        e_lo = self.error_at(lo)[ok, :]
-        idx = np.arange(int(ok.sum()))
-        out[ok] = (e_hi[idx, idx] - e_lo[idx, idx]) / (hi - lo)
-        return out
+        safe = np.where(ok, x, 1.0)
+        hi, lo = safe * (1 + REL_STEP), safe * (1 - REL_STEP)
+        out = (self.error_drawwise(hi) - self.error_drawwise(lo)) / (hi - lo)
+        return np.where(ok, out, np.nan)
 
     def _n_draws(self) -> int:
         return int(self.model.n_draws)
+
+
+def paired_errors(model: Any, task: str, sim_source: str, n_sim: np.ndarray,
+                  n_real: np.ndarray) -> np.ndarray | None:
+    """Draw ``s`` of the error at ``(n_sim[s], n_real[s])``, shape ``(S,)``, in O(S).
+
+    For a fitted family posterior (members ``family``, ``design``, ``data`` and
+    ``point_parameters``): the family's formula on the point's parameter draws and the
+    scale-free inputs of each draw's sizes. Every size must lie on the same route (one
+    curve, or one (task, database) of a surface). ``None`` for any other model.
+    """
+    family, design = getattr(model, "family", None), getattr(model, "design", None)
+    if family is None or design is None or not hasattr(model, "point_parameters"):
+        return None
+    from models.data.design import locate, query_inputs
+    from models.families.ops import NUMPY_OPS
+
+    ns, nr = np.asarray(n_sim, dtype=float), np.asarray(n_real, dtype=float)
+    _, where = locate(design, model.data, task, sim_source, (ns, nr))
+    x = query_inputs(design, NUMPY_OPS, where, ns, nr, np.asarray)
+    p = model.point_parameters(task, sim_source, float(ns[0]), float(nr[0]))
+    return np.asarray(p["scale"] * np.exp(family.log_error(NUMPY_OPS, x, p)), dtype=float)
 
 
 def operating_point(model: ErrorModel, operating: OperatingPoint | None = None,

@@ -1,80 +1,42 @@
-"""Sim-to-real exchange rates on a two-axis surface (pure NumPy core, pandas wrapper).
+"""Exchange rates of a two-axis surface: the one :func:`~planner.decisions.exchange_table`.
 
-At an operating point (n simulations, m real samples) of a (task, database):
+The curve and surface exchange tables are one function over any posterior
+(:func:`planner.decisions.tables.exchange_table`). At a (task, database) point
+(n simulations, m real samples):
 
-* ``m_eq`` - equivalent real sample size: the from-scratch real size with the same error
-  (the scratch curve is inverted; for the EDT form this is exactly ``m + T(n, m)``);
-* ``transferred = m_eq - m`` - effective data transferred;
-* ``average_rate = n / (m_eq - m)`` - simulations per transferred experiment;
-* ``marginal_rate = (dE/dm) / (dE/dn)`` - simulations buying the error reduction of one
-  more experiment at the margin.
+* ``m_eq`` - equivalent real sample size: the from-scratch real size with the same error,
+  from the scratch route's closed form where the family has one
+  (``family.log_size_to_reach``; for the EDT surface exactly ``m + T(n, m)``);
+* ``transferred = m_eq - m``; ``average_rate = n / (m_eq - m)``;
+* ``marginal_rate = (dE/dm) / (dE/dn)``, both slopes along the surface (``two_axis``).
+
+:func:`surface_exchange_table` is kept for callers of the release-0.1 name: the same table
+at optional per-(task, database) points.
 
 Examples
 --------
->>> import numpy as np
->>> p = {"log_c": np.log([0.1]), "log_a": np.log([0.5]), "beta": np.array([0.5]),
-...      "log_t0": np.array([0.0]), "a_t": np.array([0.5]), "b_t": np.array([0.0]),
-...      "m_ref": 100.0, "n_ref": 1000.0, "scale": 1.0}
->>> d = surface_exchange_draws("edt", p, n=1000.0, m=100.0)
->>> round(float(d["m_eq"][0]), 6), round(float(d["average_rate"][0]), 6)   # T = m_ref
-(200.0, 10.0)
+>>> surface_exchange_table(post, points={("gap", "mp"): (5000.0, 100.0)})  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from models.surface_forms import NUMPY_OPS, invert_scratch, surface_log_error
-from planner.decisions.core import average_rate, marginal_rate, quantile_row
-
-REL_STEP = 1e-4
-
-
-def _log_error(form: str, p: dict[str, Any], n: float, m: float) -> np.ndarray:
-    theta = {k: np.asarray(v) for k, v in p.items() if k not in ("m_ref", "n_ref", "scale")}
-    return np.asarray(surface_log_error(form, NUMPY_OPS, np.log(m / p["m_ref"]),
-                                        n / p["n_ref"], theta))
-
-
-def surface_exchange_draws(form: str, params: dict[str, Any], n: float,
-                           m: float) -> dict[str, np.ndarray]:
-    """Draws of ``m_eq``, ``transferred``, ``average_rate``, ``marginal_rate``.
-
-    Parameters
-    ----------
-    form : str
-        ``"edt"`` or ``"additive"``.
-    params : dict
-        Scale-free parameter draws of one (task, database), as returned by
-        :meth:`models.surface_posterior.SurfacePosterior.parameters`.
-    n, m : float
-        Operating point: simulations (> 0) and real samples (> 0).
-    """
-    if not (n > 0 and m > 0):
-        raise ValueError(f"operating point needs n > 0 and m > 0, got n={n}, m={m}.")
-    y = _log_error(form, params, n, m)
-    m_eq = params["m_ref"] * np.exp(invert_scratch(form, y, params))
-    h = REL_STEP
-    scale = params["scale"]
-    de_dm = scale * (np.exp(_log_error(form, params, n, m * (1 + h)))
-                     - np.exp(_log_error(form, params, n, m * (1 - h)))) / (2 * h * m)
-    de_dn = scale * (np.exp(_log_error(form, params, n * (1 + h), m))
-                     - np.exp(_log_error(form, params, n * (1 - h), m))) / (2 * h * n)
-    return {"m_eq": m_eq, "transferred": m_eq - m, "average_rate": average_rate(n, m, m_eq),
-            "marginal_rate": marginal_rate(de_dm, de_dn)}
+from planner.decisions.curves import operating_point
+from planner.decisions.tables import exchange_table
+from planner.optim.problem import OperatingPoint
 
 
 def surface_exchange_table(model: Any, tasks: list[str] | None = None,
                            points: dict[tuple[str, str], tuple[float, float]] | None = None
                            ) -> pd.DataFrame:
-    """Exchange rates per (task, database) of a :class:`SurfacePosterior` with quantiles.
+    """:func:`~planner.decisions.tables.exchange_table` at optional points.
 
     Parameters
     ----------
-    model : SurfacePosterior
+    model : Posterior or ErrorModel with ``data``
     tasks : list of str, optional
         Restrict to these tasks.
     points : dict, optional
@@ -84,21 +46,13 @@ def surface_exchange_table(model: Any, tasks: list[str] | None = None,
     Returns
     -------
     DataFrame
-        task, sim_source, n_sim, n_real, form, then q05/q50/q95 of ``m_eq``,
-        ``transferred``, ``average_rate`` and ``marginal_rate``.
+        task, sim_source, n_sim, n_real, then q05/q50/q95 of ``m_eq``, ``transferred``,
+        ``average_rate`` and ``marginal_rate``, and ``marginal_method``.
     """
-    table = model.data.table
-    rows = []
-    for task, src in model.design.pairs:
-        if tasks and task not in tasks:
-            continue
-        sel = table[(table["task"] == task) & (table["sim_source"] == src)]
-        n, m = (points or {}).get((task, src), (float(sel["n_sim"].max()),
-                                                float(sel["n_real"].max())))
-        draws = surface_exchange_draws(model.form, model.parameters(task, src), n, m)
-        row: dict[str, Any] = {"task": task, "sim_source": src, "n_sim": n, "n_real": m,
-                               "form": model.form}
-        for k, v in draws.items():
-            row.update(quantile_row(v, k))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    op = operating_point(model)
+    if points:
+        op = OperatingPoint({**op.n_sim, **{k: float(v[0]) for k, v in points.items()}},
+                            {**op.curve_n_real,
+                             **{k: float(v[1]) for k, v in points.items()}},
+                            dict(op.n_real))
+    return exchange_table(model, tasks=tasks, operating=op)

@@ -1,11 +1,16 @@
-"""Decision tables (pandas) with 5/50/95% posterior quantiles.
+"""Decision tables (pandas) with 5/50/95% posterior quantiles, for any ErrorModel.
 
 * :func:`required_size_table` - size needed per task and route to reach a target, and
-  ``P(unreachable) = P(C >= target)``.
+  ``P(unreachable) = P(floor >= target)``.
 * :func:`exchange_table` - equivalent real sample size ``m_eq`` of a database, the data
   transferred ``m_eq - m``, the average rate ``n / (m_eq - m)`` and the marginal rate
   ``(dE/dm) / (dE/dn)`` (simulations that buy the error reduction of one experiment).
+  One table for every family: single-axis curves and two-axis surfaces alike.
 * :func:`database_value_table` - expected error reduction per extra 1,000 simulations.
+
+Nothing here branches on a model's family: closed forms are used where the model offers
+them (:mod:`planner.decisions.curves`), and whether a database route also moves along
+``n_real`` is asked of the model.
 
 Examples
 --------
@@ -27,7 +32,7 @@ from planner.decisions.core import (
     p_unreachable,
     quantile_row,
 )
-from planner.decisions.curves import REAL, RouteCurve, operating_point, routes
+from planner.decisions.curves import REAL, REL_STEP, RouteCurve, operating_point, routes
 from planner.optim.evaluate import TaskErrorEvaluator
 from planner.optim.problem import OperatingPoint, PlanProblem, Source
 from planner.protocols import ErrorModel
@@ -63,17 +68,24 @@ def required_size_table(model: ErrorModel, targets: Mapping[str, float],
 
 def exchange_draws(scratch: RouteCurve, transfer: RouteCurve,
                    two_axis: bool) -> dict[str, np.ndarray]:
-    """Draws of m_eq, transferred data, average and marginal rates for one database."""
+    """Draws of m_eq, transferred data, average and marginal rates for one database.
+
+    ``m_eq`` is the scratch size whose error equals the pre-trained error, draw by draw
+    (the scratch route's closed form where the model has one: for a surface with an
+    effective-data-transferred form, exactly ``m + T(n, m)``). ``two_axis``: the model
+    moves the database route along ``n_real`` too, so ``dE/dm`` is taken there; otherwise
+    one more experiment moves the equivalent scratch learner from ``m_eq`` to ``m_eq + 1``.
+    """
     n, m = transfer.size, transfer.n_real
     e_t = transfer.error_at([n])[:, 0]
-    m_eq = _invert_drawwise(scratch, e_t)
+    m_eq = scratch.size_to_reach(e_t)
     de_dn = transfer.slope(np.full(e_t.shape, n))
     if two_axis:
-        h = 1e-3 * m
+        h = REL_STEP * m
         up = transfer.model.error_draws(transfer.task, transfer.route, [n], [m + h])[:, 0]
         dn = transfer.model.error_draws(transfer.task, transfer.route, [n], [m - h])[:, 0]
         de_dm = (np.asarray(up) - np.asarray(dn)) / (2 * h)
-    else:  # one more experiment moves the equivalent scratch learner from m_eq to m_eq + 1
+    else:
         # where no scratch size matches the pre-trained error (m_eq = inf) the scratch
         # slope there is 0: one experiment is worth 0 simulations (not NaN, which
         # quantile_row would drop and so bias the quantiles)
@@ -85,25 +97,13 @@ def exchange_draws(scratch: RouteCurve, transfer: RouteCurve,
             "marginal_rate": marginal_rate(de_dm, de_dn)}
 
 
-def _invert_drawwise(curve: RouteCurve, errors: np.ndarray) -> np.ndarray:
-    """Draw-wise size on ``curve`` with error equal to ``errors[s]`` (inf: below floor)."""
-    p = curve.parameters()
-    if p is not None:
-        c, d, a = p
-        out = np.full(errors.shape, np.inf)
-        ok = errors > c
-        out[ok] = (d[ok] / (errors[ok] - c[ok])) ** (1.0 / a[ok])
-        return out
-    from planner.decisions.core import invert_on_grid
-
-    return invert_on_grid(curve.error_at, errors)  # log-log interpolation between grid points
-
-
 def exchange_table(model: ErrorModel, tasks: list[str] | None = None,
                    operating: OperatingPoint | None = None, table: Any = None) -> pd.DataFrame:
     """Sim-to-real exchange rates per (task, database) at the current operating point.
 
-    Columns: task, sim_source, n_sim, n_real, then q05/q50/q95 of ``m_eq``,
+    The point of a database is its largest measured ``n_sim`` and the largest ``n_real``
+    measured with it (pass ``operating`` for others). Columns: task, sim_source, n_sim,
+    n_real, then q05/q50/q95 of ``m_eq``,
     ``transferred`` (= m_eq - m), ``average_rate`` (simulations per transferred
     experiment) and ``marginal_rate`` (simulations per experiment at the margin), and
     ``marginal_method`` (``two_axis`` or ``scratch_slope_at_m_eq``).
@@ -129,6 +129,7 @@ def exchange_table(model: ErrorModel, tasks: list[str] | None = None,
 
 
 def _is_two_axis(tr: RouteCurve) -> bool:
+    """Whether the model moves the database route along ``n_real`` as well."""
     try:
         tr.model.error_draws(tr.task, tr.route, [tr.size], [tr.n_real * 1.01 + 1.0])
         return True

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from models.errors import PlanningError
+from models.evaluation.least_squares import least_squares_model
 from planner.acquisition.objectives import Objective
 from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.fit_ls import least_squares_model
 from planner.optim.optimizer import _start, plan_batch, summarize
 from planner.optim.problem import PlanProblem
 from planner.optim.repair import is_feasible, repair
@@ -90,7 +90,8 @@ def plug_in(model: ErrorModel, problem: PlanProblem, objective: Objective,
             table: Any = None, **kwargs: Any) -> PlanResult:
     """Plan on least-squares point estimates of every curve; report under ``model``.
 
-    ``table`` defaults to ``model.data.table`` (a fitted CurvePosterior's input data).
+    ``table`` defaults to ``model.data.table`` (a fitted posterior's input data, any
+    family: the point estimates are least-squares power laws of the measured curves).
     """
     if table is None:
         data = getattr(model, "data", None)

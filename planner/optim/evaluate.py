@@ -6,9 +6,11 @@ A task's error after a batch is the per-draw minimum, over the ways the task can
 learned, of the model's error draws: from scratch on its real data (``sim_source="none"``)
 and pre-training on each database available to the task (a team pre-trains on its best
 database). Sizes are the current operating point plus the batch. When the model cannot
-move a database curve along ``n_real`` (the single-axis model raises
-:class:`~models.errors.UnknownCurveError`), that curve is queried at the ``n_real`` it was
-measured at: a conservative bound that assumes more real data does not make transfer worse.
+move a database curve along ``n_real`` (a single-axis family raises
+:class:`~models.errors.UnknownCurveError` there; a two-axis surface does not), that curve
+is queried at the ``n_real`` it was measured at: a conservative bound that assumes more
+real data does not make transfer worse. The model is only ever asked for error draws, so
+any family (or any :class:`~planner.protocols.ErrorModel`) is planned on the same way.
 
 Examples
 --------
@@ -44,14 +46,17 @@ class TaskErrorEvaluator:
     """
 
     def __init__(self, model: ErrorModel, problem: PlanProblem) -> None:
-        from planner.optim.pointmodel import fast_view
-
-        self.model = fast_view(model)
+        self.model = model
         self.problem = problem
         self.tasks = list(problem.tasks)
         self._index = {name: j for j, name in enumerate(problem.names)}
         self._two_axis: dict[tuple[str, str], bool] = {}
         self._options = {t: self._task_options(t) for t in self.tasks}
+
+    @property
+    def two_axis(self) -> dict[tuple[str, str], bool]:
+        """Per (task, database): whether the model moves its route along ``n_real`` too."""
+        return dict(self._two_axis)
 
     def _task_options(self, task: str) -> list[str]:
         op = self.problem.operating

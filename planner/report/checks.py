@@ -1,7 +1,8 @@
 """Model checks for the report: PSIS-LOO of the fitted model and a posterior predictive check.
 
-Both work on a fitted :class:`models.posterior.CurvePosterior` (its pointwise
-log-likelihood and replicated errors) and return small frozen, JSON-ready summaries.
+Both work on the fitted posterior of any family (:class:`models.posterior.base.Posterior`:
+its ``pointwise_log_likelihood``, ``posterior_predictive`` and ``observations``) and return
+small frozen, JSON-ready summaries.
 
 Examples
 --------
@@ -90,11 +91,11 @@ class PpcSummary:
 
 
 def loo_summary(posterior: Any, labels: Sequence[str] | None = None) -> LooSummary:
-    """PSIS-LOO (ArviZ) of a fitted CurvePosterior from its pointwise log-likelihood.
+    """PSIS-LOO (ArviZ) of a fitted posterior from its pointwise log-likelihood.
 
     Parameters
     ----------
-    posterior : CurvePosterior
+    posterior : Posterior
         Needs ``pointwise_log_likelihood()`` and ``idata.posterior``.
     labels : sequence of str, optional
         One label per observation, used to name the worst points.
@@ -131,27 +132,23 @@ def ppc_summary(posterior: Any, seed: int = 0) -> PpcSummary:
     0.93
     """
     rep = np.asarray(posterior.posterior_predictive(seed=seed))          # (S, N)
-    d = posterior.design
-    observed = np.exp(d.y) * d.scale[d.curve]
+    obs = posterior.observations()
+    observed = obs["error"].to_numpy(dtype=float)
     q = np.quantile(rep, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     in50 = (observed >= q[1]) & (observed <= q[3])
     in90 = (observed >= q[0]) & (observed <= q[4])
-    ids = tuple(d.curve_ids[int(c)] for c in d.curve)
     return PpcSummary(n_obs=int(observed.size), coverage_50=float(in50.mean()),
                       coverage_90=float(in90.mean()), observed=_tup(observed),
-                      q05=_tup(q[0]), q50=_tup(q[2]), q95=_tup(q[4]), curve_ids=ids)
+                      q05=_tup(q[0]), q50=_tup(q[2]), q95=_tup(q[4]),
+                      curve_ids=tuple(str(c) for c in obs["curve_id"]))
 
 
 def observation_labels(posterior: Any) -> list[str]:
-    """``curve_id @ size (seed s)`` for every observation, in design order."""
-    table = posterior.data.table
-    curves = posterior.data.curves
-    out = []
-    for row in table.itertuples(index=False):
-        axis = curves["axis"].iloc[int(row.curve)]
-        out.append(f"{curves['curve_id'].iloc[int(row.curve)]} @ {axis}="
-                   f"{getattr(row, axis)} (seed {row.seed})")
-    return out
+    """``label @ n_sim=.., n_real=.. (seed s)`` for every observation, in design order
+    (``label``: the observation's noise group, e.g. its curve)."""
+    obs = posterior.observations()
+    return [f"{r.curve_id} @ n_sim={r.n_sim}, n_real={r.n_real} (seed {r.seed})"
+            for r in obs.itertuples(index=False)]
 
 
 def _tup(values: np.ndarray) -> tuple[float, ...]:

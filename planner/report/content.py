@@ -1,9 +1,11 @@
-"""The report's content: frozen, JSON-ready records built from a posterior, a plan and the
-decision tables by one pure function, :func:`build_content`.
+"""The report's content: the records of :mod:`planner.report.records`, built from a
+posterior, a plan and the decision tables by one pure function, :func:`build_content`.
 
 Nothing here draws or formats: figures (:mod:`planner.report.figures`) and the HTML
 (:mod:`planner.report.render`) are made from a :class:`ReportContent` only, and
 :meth:`ReportContent.to_dict` is report.json (schema ``planner/report/report_schema.json``).
+Works for every model family: the curves are drawn from the model's error draws along each
+measured curve, whatever formula produced them.
 
 Examples
 --------
@@ -14,242 +16,52 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from planner.report.checks import LooSummary, PpcSummary
+from planner.report.decision import decision_section, planner_assumptions
+from planner.report.records import (
+    SCHEMA_VERSION,
+    BatchLine,
+    CurveBand,
+    DataSummary,
+    Decision,
+    DiagnosticsContent,
+    ExchangeHeadline,
+    ExchangeRate,
+    Quantiles,
+    ReportContent,
+    Reproducibility,
+    RequiredSize,
+    TaskOutcome,
+    quantiles,
+    to_jsonable,
+)
 from planner.report.studies import StudyPoint
 
-SCHEMA_VERSION = "1.0"
+__all__ = ["SCHEMA_VERSION", "BatchLine", "CurveBand", "DataSummary", "Decision",
+           "DiagnosticsContent", "ExchangeHeadline", "ExchangeRate", "Quantiles",
+           "ReportContent", "Reproducibility", "RequiredSize", "TaskOutcome",
+           "build_content", "quantiles", "to_jsonable"]
+
 GRID_POINTS = 60
 MAX_EXTRAPOLATION = 1000.0
-
-
-@dataclass(frozen=True)
-class Quantiles:
-    """5/50/95% posterior quantiles (``inf`` allowed: never / nothing transfers)."""
-
-    q05: float
-    q50: float
-    q95: float
-
-
-@dataclass(frozen=True)
-class BatchLine:
-    """One source of the recommended batch."""
-
-    source: str
-    kind: str
-    count: int
-    unit_cost: float
-    cost: float
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """A task's error now and after the batch (``mean``, ``q05``, ``q50``, ``q95``)."""
-
-    task: str
-    metric: str
-    target: float | None
-    current: dict[str, float]
-    after: dict[str, float]
-    p_target: float | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Section 1: what to buy, what it buys and how sure we are."""
-
-    objective: str
-    required_probability: float | None
-    budget: float
-    total_cost: float
-    batch: tuple[BatchLine, ...]
-    tasks: tuple[TaskOutcome, ...]
-    p_all_targets: float | None
-    rounds: tuple[dict[str, int], ...]
-    exchange: ExchangeHeadline | None
-    exchange_sentence: str
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ExchangeHeadline:
-    """The exchange rate quoted in the decision summary (marginal, at the current size)."""
-
-    task: str
-    sim_source: str
-    n_sim: float
-    rate: Quantiles
-    price_ratio: float | None
-    verdict: str
-
-
-@dataclass(frozen=True)
-class CurveBand:
-    """Section 2: one measured curve, its replicates and posterior bands on a size grid."""
-
-    curve_id: str
-    task: str
-    sim_source: str
-    axis: str
-    fixed: float
-    metric: str
-    planner_curve: bool
-    measured_max: float
-    planned_size: float | None
-    sizes: tuple[float, ...]
-    errors: tuple[float, ...]
-    grid: tuple[float, ...]
-    mean: tuple[float, ...]
-    q05: tuple[float, ...]
-    q25: tuple[float, ...]
-    q75: tuple[float, ...]
-    q95: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class RequiredSize:
-    """Section 3: size on one route to reach the task's target."""
-
-    task: str
-    route: str
-    axis: str
-    target: float
-    current_size: float
-    p_unreachable: float
-    size: Quantiles
-    additional_q50: float
-    note: str
-
-
-@dataclass(frozen=True)
-class ExchangeRate:
-    """Section 4: exchange rates of one database at one size."""
-
-    task: str
-    sim_source: str
-    n_sim: float
-    n_real: float
-    current: bool
-    m_eq: Quantiles
-    average_rate: Quantiles
-    marginal_rate: Quantiles
-    marginal_method: str
-
-
-@dataclass(frozen=True)
-class DiagnosticsContent:
-    """Section 7: MCMC diagnostics, PSIS-LOO, posterior predictive check, comparison."""
-
-    mcmc: dict[str, Any]
-    loo: LooSummary | None
-    ppc: PpcSummary | None
-    comparison: tuple[dict[str, Any], ...] | None
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when no check failed."""
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class DataSummary:
-    """Section 8: the input data."""
-
-    origin: str
-    n_rows: int
-    tasks: tuple[str, ...]
-    metrics: dict[str, str]
-    curves: tuple[dict[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Reproducibility:
-    """Section 8: versions, seeds and the command line."""
-
-    command: str
-    created: str
-    versions: dict[str, str]
-    sampler: dict[str, Any]
-    optimizer_seed: int
-    posterior: str
-    posterior_sha256: str
-
-
-@dataclass(frozen=True)
-class ReportContent:
-    """Everything the report shows, in section order."""
-
-    title: str
-    decision: Decision
-    curves: tuple[CurveBand, ...]
-    required_sizes: tuple[RequiredSize, ...]
-    exchange: tuple[ExchangeRate, ...]
-    frontier: tuple[StudyPoint, ...]
-    frontier_objective: str
-    sensitivity: tuple[StudyPoint, ...]
-    diagnostics: DiagnosticsContent
-    data: DataSummary
-    assumptions: tuple[str, ...]
-    reproducibility: Reproducibility
-    schema_version: str = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def tasks(self) -> tuple[str, ...]:
-        """Tasks of the report (decision order)."""
-        return tuple(t.task for t in self.decision.tasks)
-
-    @property
-    def red_flags(self) -> tuple[str, ...]:
-        """Every failed check and decision warning (shown at the top of the report)."""
-        return (*self.diagnostics.problems, *self.decision.warnings)
-
-    def to_dict(self) -> dict[str, Any]:
-        """report.json: JSON-ready (non-finite numbers become ``null``)."""
-        out = to_jsonable(self)
-        out["red_flags"] = list(self.red_flags)
-        out["diagnostics"]["ok"] = self.diagnostics.ok
-        return out
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Dataclasses, mappings, sequences and NumPy scalars -> JSON types (inf/NaN -> None)."""
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | np.ndarray):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, bool | np.bool_):
-        return bool(obj)
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return float(obj) if math.isfinite(float(obj)) else None
-    return obj
-
-
-def quantiles(row: Mapping[str, Any], prefix: str) -> Quantiles:
-    """:class:`Quantiles` from ``prefix_q05/q50/q95`` entries of a table row."""
-    return Quantiles(*(float(row[f"{prefix}_q{q}"]) for q in ("05", "50", "95")))
 
 
 # ---------------------------------------------------------------- section builders
 def curve_bands(posterior: Any, operating: Any, targets: Mapping[str, float],
                 planned: Mapping[tuple[str, str], float], sizes: pd.DataFrame | None
                 ) -> tuple[CurveBand, ...]:
-    """Posterior mean and 50/90% bands of every curve on a log grid.
+    """Posterior mean and 50/90% bands of every measured curve on a log grid.
 
-    The grid runs from below the smallest measured size to past the largest one and, for
+    Every measured curve of the data (the scratch curve and each (task, source, fixed
+    size) line) is drawn from the model's error draws along it, so the figure is the same
+    for single-axis families and for surfaces (which are evaluated along the measured
+    lines). The grid runs from below the smallest measured size to past the largest one and, for
     the curves the planner uses, on to the planned size and the median size that reaches
     the target (capped at ``MAX_EXTRAPOLATION`` times the largest measured size).
     """
@@ -268,7 +80,7 @@ def curve_bands(posterior: Any, operating: Any, targets: Mapping[str, float],
             hi = max(hi, 1.5 * (plan_size or 0.0), _target_size(sizes, task, route))
         hi = min(hi, x.max() * MAX_EXTRAPOLATION)
         grid = np.geomspace(max(x.min() / 2.0, 1.0), hi, GRID_POINTS)
-        draws = posterior.curve_parameters(int(k)).error(grid)            # (S, G)
+        draws = along_curve(posterior, task, src, axis, c, grid)           # (S, G)
         q = np.quantile(draws, [0.05, 0.25, 0.75, 0.95], axis=0)
         out.append(CurveBand(
             curve_id=str(c["curve_id"]), task=task, sim_source=src, axis=axis, fixed=fixed,
@@ -278,6 +90,17 @@ def curve_bands(posterior: Any, operating: Any, targets: Mapping[str, float],
             mean=_tup(draws.mean(0)), q05=_tup(q[0]), q25=_tup(q[1]), q75=_tup(q[2]),
             q95=_tup(q[3])))
     return tuple(out)
+
+
+def along_curve(model: Any, task: str, src: str, axis: str, curve: Mapping[str, Any],
+                grid: np.ndarray) -> np.ndarray:
+    """Error draws ``(S, G)`` of ``model`` along one measured curve (a row of
+    ``data.curves``): its varying ``axis`` on ``grid``, the other size held fixed."""
+    if axis == "n_sim":
+        n_sim, n_real = grid, np.full_like(grid, float(curve["fixed_n_real"]))
+    else:
+        n_sim, n_real = np.full_like(grid, max(float(curve["fixed_n_sim"]), 0.0)), grid
+    return np.asarray(model.error_draws(task, src, n_sim, n_real), dtype=float)
 
 
 def _planner_curve(operating: Any, task: str, src: str, axis: str, fixed: float) -> bool:
@@ -333,7 +156,8 @@ def data_summary(posterior: Any) -> DataSummary:
 
 def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary | None,
                         comparison: pd.DataFrame | None) -> DiagnosticsContent:
-    """Section 7: every check's numbers and the list of failures."""
+    """Section 7: every check's numbers and the list of failures (the comparison red flag
+    is about the family the posterior was fitted with)."""
     mcmc = posterior.diagnostics.to_dict()
     problems = [*mcmc["problems"]]
     for check in (loo, ppc):
@@ -343,7 +167,7 @@ def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary 
     if comparison is not None:
         frame = comparison_frame(comparison)
         comp = tuple(to_jsonable(r) for r in frame.to_dict("records"))
-        problems += comparison_problems(frame)
+        problems += comparison_problems(frame, family_name(posterior))
     return DiagnosticsContent(mcmc=to_jsonable(mcmc), loo=loo, ppc=ppc, comparison=comp,
                               problems=tuple(problems))
 
@@ -359,10 +183,17 @@ def comparison_frame(comparison: pd.DataFrame) -> pd.DataFrame:
     return frame[[c for c in COMPARISON_COLUMNS if c in frame]]
 
 
-def comparison_problems(frame: pd.DataFrame, default: str = "power_law_floor") -> list[str]:
-    """A red flag when PSIS-LOO clearly prefers another form to the one the plan used.
+def family_name(model: Any) -> str:
+    """The model family of ``model`` (the default family for a model without one)."""
+    from models.families import DEFAULT_FAMILY
 
-    "Clearly" means the default form's elpd deficit exceeds twice its standard error.
+    return str(getattr(getattr(model, "family", None), "name", DEFAULT_FAMILY))
+
+
+def comparison_problems(frame: pd.DataFrame, used: str = "power_law_floor") -> list[str]:
+    """A red flag when PSIS-LOO clearly prefers another family to the one the plan used.
+
+    "Clearly" means the used family's elpd deficit exceeds twice its standard error.
 
     Examples
     --------
@@ -371,18 +202,18 @@ def comparison_problems(frame: pd.DataFrame, default: str = "power_law_floor") -
     >>> comparison_problems(f)[0][:40]
     'PSIS-LOO prefers exp_saturation to power'
     """
-    if not {"form", "d_loo", "dse"} <= set(frame.columns) or default not in set(frame["form"]):
+    if not {"form", "d_loo", "dse"} <= set(frame.columns) or used not in set(frame["form"]):
         return []
-    row = frame[frame["form"] == default].iloc[0]
+    row = frame[frame["form"] == used].iloc[0]
     best = str(frame["form"].iloc[0])
-    if best == default or not float(row["d_loo"]) > 2.0 * float(row["dse"]):
+    if best == used or not float(row["d_loo"]) > 2.0 * float(row["dse"]):
         return []
-    return [f"PSIS-LOO prefers {best} to {default} (the form the plan uses) by "
+    return [f"PSIS-LOO prefers {best} to {used} (the family the plan uses) by "
             f"{float(row['d_loo']):.1f} +/- {float(row['dse']):.1f} elpd: the curves are not "
-            "well described by a power law with a floor, so extrapolated sizes and exchange "
-            "rates carry model error beyond the intervals shown. To see how the "
-            f"recommendation moves: `sim2real fit CURVES --form {best} --out alt.nc`, then "
-            "`sim2real plan alt.nc` with the same options."]
+            f"well described by {used}, so extrapolated sizes and exchange rates carry "
+            "model error beyond the intervals shown. To see how the recommendation moves: "
+            f"`sim2real fit CURVES --family {best} --out alt.nc`, then `sim2real plan "
+            "alt.nc` with the same options."]
 
 
 def _tup(values: Any) -> tuple[float, ...]:
@@ -413,8 +244,8 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
 
     Parameters
     ----------
-    posterior : CurvePosterior
-        The fitted model (data, curve parameters, diagnostics).
+    posterior : Posterior
+        The fitted model of any family (data, error draws, diagnostics).
     plan : mapping
         plan.json content (:func:`planner.cli._plan.plan_payload`): names as given.
     problem, given : PlanProblem, dict
@@ -430,7 +261,7 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
     assumptions : sequence of str
         Extra assumptions (costs, budget, target choices) listed in section 8.
     comparison : DataFrame, optional
-        An ``az.compare``-like table of curve forms, shown in section 7 when given.
+        An ``az.compare``-like table of model families, shown in section 7 when given.
     frontier_objective : str
         Objective the frontier was planned with.
     warnings : sequence of str
@@ -442,8 +273,6 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
     >>> content.to_dict()["decision"]["batch"][0]["count"]  # doctest: +SKIP
     999999
     """
-    from planner.report.decision import decision_section, planner_assumptions
-
     exchange = exchange_rows(rates)
     planned = _planned_sizes(plan, problem, given)
     return ReportContent(
@@ -456,5 +285,5 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
         sensitivity=tuple(sensitivity),
         diagnostics=diagnostics_content(posterior, loo, ppc, comparison),
         data=data_summary(posterior),
-        assumptions=(*assumptions, *planner_assumptions(problem)),
+        assumptions=(*assumptions, *planner_assumptions(problem, posterior)),
         reproducibility=reproducibility)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.report.content import (
+from planner.report.formatting import fmt_cost, fmt_interval, fmt_pct, fmt_rate, fmt_size
+from planner.report.records import (
     BatchLine,
     Decision,
     ExchangeHeadline,
@@ -28,7 +29,6 @@ from planner.report.content import (
     Quantiles,
     TaskOutcome,
 )
-from planner.report.formatting import fmt_cost, fmt_interval, fmt_pct, fmt_rate, fmt_size
 from planner.report.studies import StudyPoint
 
 VERDICT_TEXT = {
@@ -200,24 +200,57 @@ def _current_errors(posterior: Any, problem: Any) -> dict[tuple[str, str], float
     return out
 
 
-def planner_assumptions(problem: Any) -> list[str]:
-    """The modelling conventions behind every number of the report."""
+def planner_assumptions(problem: Any, model: Any = None) -> list[str]:
+    """The modelling conventions behind every number of the report.
+
+    ``model`` (the posterior) names its family's formula and says which database routes it
+    moves along ``n_real``; without it the statements are the default family's.
+    """
     op = problem.operating
-    levels = ", ".join(f"{s} at n_real={fmt_size(m)}" for (_, s), m in
-                       sorted(op.curve_n_real.items()))
     prices = ", ".join(f"{s.name}: {s.cost:g} per sample" for s in problem.sources)
-    return [
+    out = [
         f"Prices in budget units: {prices}; total budget {problem.budget:,.0f}.",
         "A task's error after a batch is, per posterior draw, the lowest error over its "
         "routes: learning from scratch on its real data and pre-training on each database "
         "(the team uses its best route).",
-        "The single-axis model moves a database curve along n_sim only; database curves "
-        f"are evaluated at the n_real they were measured at ({levels or 'none'}), so new "
-        "experiments help through the from-scratch route only (a conservative bound).",
-        "Beyond the largest measured size the power law with floor E = C + D n^-alpha is "
-        "extrapolated; extrapolated parts of the curves are dashed.",
+    ]
+    fixed = sorted(k for k, two in _two_axis(model, problem).items() if not two)
+    if fixed:
+        levels = ", ".join(f"{s} at n_real={fmt_size(op.curve_n_real[(t, s)])}"
+                           for t, s in fixed)
+        out.append("The model moves these database curves along n_sim only; they are "
+                   f"evaluated at the n_real they were measured at ({levels}), so new "
+                   "experiments help them through the from-scratch route only (a "
+                   "conservative bound).")
+    elif op.n_sim:
+        out.append("The model is a surface E(n_sim, n_real): new experiments also lower "
+                   "the error of every pre-trained route.")
+    out += [
+        f"Beyond the largest measured size the model {_formula(model)} is extrapolated; "
+        "extrapolated parts of the curves are dashed.",
         "Plans are open-loop on the current posterior: after acting, append the new "
         "measurements (sim2real update), refit and plan again.",
         "Intervals are equal-tailed posterior intervals (90% unless stated); "
         "probabilities are posterior probabilities given the model.",
     ]
+    return out
+
+
+def _formula(model: Any) -> str:
+    """The family's description (``E = C + D n^-alpha ...`` for the default family)."""
+    family = getattr(model, "family", None)
+    if family is None:
+        from models.families import DEFAULT_FAMILY, get_family
+
+        family = get_family(DEFAULT_FAMILY)
+    return f"{family.name}, {family.description},"
+
+
+def _two_axis(model: Any, problem: Any) -> dict[tuple[str, str], bool]:
+    """Per (task, database): whether ``model`` moves the route along ``n_real`` (asked of
+    the model; without a model, no route is)."""
+    if model is None or not problem.operating.n_sim:
+        return dict.fromkeys(problem.operating.n_sim, False)
+    from planner.optim.evaluate import TaskErrorEvaluator
+
+    return TaskErrorEvaluator(model, problem).two_axis

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.report.content import CurveBand, ExchangeRate, ReportContent, RequiredSize
 from planner.report.formatting import fmt_num, fmt_pct, fmt_size, slug
+from planner.report.records import CurveBand, ExchangeRate, ReportContent, RequiredSize
 from planner.report.studies import StudyPoint
 
 SVG_NS = "http://www.w3.org/2000/svg"

@@ -77,8 +77,9 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
 
     Parameters
     ----------
-    model : CurvePosterior
-        The fitted posterior (any ErrorModel with ``data`` works for the decision parts).
+    model : Posterior
+        The fitted posterior of any family (any ErrorModel with ``data`` works for the
+        decision parts; the model checks need the posterior's methods).
     plan : mapping
         plan.json content (names as given).
     problem, given, settings : PlanProblem, dict, PlanSettings
@@ -89,7 +90,7 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
         Frontier budgets (default: the plan's budget x 0.1, 0.3, 1, 3) and price-ratio
         factors of the sensitivity study.
     comparison : DataFrame, optional
-        LOO comparison of curve forms (``az.compare`` layout), shown when given.
+        LOO comparison of model families (``az.compare`` layout), shown when given.
     assumptions, warnings : sequence of str
         Extra assumptions and decision warnings.
     command : str, optional

@@ -25,10 +25,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from models.data.io import atomic_path, atomic_write_text
 from models.errors import ReportError
-from models.storage import atomic_path
 from planner.report import formatting as f
-from planner.report.content import ReportContent
+from planner.report.records import ReportContent
 
 SCHEMA_PATH = Path(__file__).with_name("report_schema.json")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -95,8 +95,6 @@ def render_html(content: ReportContent, figures: dict[str, list[Any]] | None = N
 def write_report(content: ReportContent, out_dir: str | Path, pdf: bool = False,
                  figures: dict[str, list[Any]] | None = None) -> ReportFiles:
     """Write ``out_dir/report.html`` and ``out_dir/report.json`` (and ``report.pdf``)."""
-    from planner.cli._common import atomic_write_text
-
     out = Path(out_dir)
     data = content.to_dict()
     validate_report_json(data)

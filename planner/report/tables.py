@@ -60,20 +60,46 @@ def render_curve_summary(summary: pd.DataFrame, title: str | None = None) -> Tab
     return render_frame(frame, title=title)
 
 
-def render_parameters(summary: pd.DataFrame, interval: float = 0.94) -> Table:
-    """Parameter table with ``interval`` credible intervals (from ``CurvePosterior.summary``)."""
-    pct = round(interval * 100)
+def parameter_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary pivoted: one row per entry (curve, task, pair or noise group), one
+    ``mean [lower, upper]`` column per parameter label (in the summary's order), then the
+    entry's largest R-hat.
+
+    Works for the summary of any family (``Posterior.summary``: columns ``level,
+    curve_id, parameter, mean, lower, upper, r_hat``); a ``level`` column is added when
+    the entries have several levels (surfaces).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"level": "curve", "curve_id": ["a", "a"], "parameter": ["C", "D"],
+    ...                   "mean": [0.1, 2.0], "lower": [0.05, 1.0], "upper": [0.2, 3.0],
+    ...                   "r_hat": [1.0, 1.01]})
+    >>> parameter_frame(s).columns.tolist()
+    ['curve', 'C', 'D', 'R-hat']
+    """
     cells = {(r.curve_id, r.parameter): f"{fmt_number(r.mean, 3)} "
              f"[{fmt_number(r.lower, 3)}, {fmt_number(r.upper, 3)}]"
              for r in summary.itertuples(index=False)}
-    curves = list(dict.fromkeys(summary["curve_id"]))
-    rhat = summary.groupby("curve_id", sort=False)["r_hat"].first()
-    frame = pd.DataFrame({
-        "curve": curves,
-        **{p: [cells.get((c, p), "-") for c in curves] for p in ("alpha", "C", "D")},
-        "R-hat": [rhat[c] for c in curves],
-    })
-    return render_frame(frame, title=f"Power law E = C + D n^-alpha: mean [{pct}% interval]")
+    entries = list(dict.fromkeys(summary["curve_id"]))
+    labels = list(dict.fromkeys(summary["parameter"]))
+    rhat = summary.groupby("curve_id", sort=False)["r_hat"].max()
+    frame = pd.DataFrame({"curve": entries})
+    if "level" in summary and summary["level"].nunique() > 1:
+        level = summary.groupby("curve_id", sort=False)["level"].first()
+        frame.insert(0, "level", [level[e] for e in entries])
+    for p in labels:
+        frame[p] = [cells.get((e, p), "-") for e in entries]
+    frame["R-hat"] = [rhat[e] for e in entries]
+    return frame
+
+
+def render_parameters(summary: pd.DataFrame, interval: float = 0.94,
+                      description: str | None = None) -> Table:
+    """Parameter table with ``interval`` credible intervals, for any family's summary
+    (:func:`parameter_frame`); ``description`` (the family's formula) heads the title."""
+    pct = round(interval * 100)
+    head = description or "Parameters"
+    return render_frame(parameter_frame(summary), title=f"{head}: mean [{pct}% interval]")
 
 
 def render_diagnostics(diagnostics: Any) -> Table:
@@ -99,8 +125,7 @@ EXCHANGE_QUANTITIES = (("m_eq", "Equivalent real sample size m_eq"),
 def render_exchange(rates: pd.DataFrame, suffix: str = "") -> list[Table]:
     """One table per exchange quantity (q05 / q50 / q95 per task and database).
 
-    ``rates`` is the output of :func:`planner.decisions.exchange_table` or
-    :func:`planner.decisions.surface.surface_exchange_table`.
+    ``rates`` is the output of :func:`planner.decisions.exchange_table` (any family).
     """
     cols = ["task", "sim_source", "n_sim", "n_real"]
     tables = []

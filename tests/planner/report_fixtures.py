@@ -26,38 +26,38 @@ BUDGET = 20000.0
 
 
 def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:
-    """A CurvePosterior of :func:`simple_table` whose draws follow :data:`LAWS`."""
-    from models.contract import load_curves
-    from models.design import make_design
-    from models.diagnostics import compute_diagnostics
-    from models.posterior import CurvePosterior
-    from models.spec import ModelSpec, SamplerConfig
+    """A power-law Posterior of :func:`simple_table` whose draws follow :data:`LAWS`."""
+    from models.data.contract import load_curves
+    from models.data.design import make_design
+    from models.inference.diagnostics import compute_diagnostics
+    from models.inference.spec import ModelSpec, SamplerConfig
+    from models.posterior.base import Posterior
 
     data = load_curves(simple_table())
-    design = make_design(data)
+    design = make_design(data, "curve")
+    ids, refs = design.coords["curve"], design.refs["curve"]
     log_c, log_a, alpha = [], [], []
-    for k, cid in enumerate(design.curve_ids):
+    for k, cid in enumerate(ids):
         c, d, a = LAWS[cid]
-        log_c.append(np.log(c / design.scale[k]))
-        log_a.append(np.log(d / design.scale[k]) - a * np.log(design.x_ref[k]))
+        log_c.append(np.log(c / refs["scale"][k]))
+        log_a.append(np.log(d / refs["scale"][k]) - a * np.log(refs["x_ref"][k]))
         alpha.append(a)
-    idata = make_idata(design.curve_ids, {"log_c": np.array(log_c), "log_a": np.array(log_a),
-                                          "alpha": np.array(alpha),
-                                          "sigma": np.full(len(alpha), 0.05)},
+    idata = make_idata(ids, {"log_c": np.array(log_c), "log_a": np.array(log_a),
+                             "alpha": np.array(alpha), "sigma": np.full(len(alpha), 0.05)},
                        jitter=jitter, draws=draws)
-    return CurvePosterior(idata=idata, data=data, spec=ModelSpec(),
-                          sampler=SamplerConfig(draws=draws, chains=2),
-                          diagnostics=compute_diagnostics(idata))
+    return Posterior(idata=idata, data=data, spec=ModelSpec(),
+                     sampler=SamplerConfig(draws=draws, chains=2),
+                     diagnostics=compute_diagnostics(idata))
 
 
 def report_inputs(post: Any, path: Path, budget: float = BUDGET,
                   target: float | None = TARGET) -> dict[str, Any]:
     """Settings, problem, plan payload (names as given) for ``post`` saved at ``path``."""
     from planner.acquisition import make_objective
-    from planner.cli._plan import file_sha256, plan_payload
     from planner.optim.config import merge_settings
     from planner.optim.multiround import plan_rounds
     from planner.optim.problem import operating_point_from_table
+    from planner.workflow import file_sha256, plan_payload
 
     settings = merge_settings({}, budget=budget, costs=dict(COSTS),
                               targets={"t": target} if target is not None else {}, seed=0)

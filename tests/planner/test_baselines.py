@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from models.errors import PlanningError
+from models.evaluation.least_squares import fit_power_law, least_squares_model
 from planner.acquisition import expected_error, min_cost_with_probability
 from planner.optim.baselines import BASELINES, STRATEGIES
-from planner.optim.fit_ls import fit_power_law, least_squares_model
 from planner.optim.optimizer import plan_batch
 from planner.optim.problem import PlanProblem, Source
 from tests.planner.planner_fixtures import noisy, one_task

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.diagnostics import Diagnostics
 from models.errors import ReportError
+from models.inference.diagnostics import Diagnostics
 from planner.report.content import Quantiles, to_jsonable
 from planner.report.decision import decision_warnings, exchange_sentence, verdict
 from planner.report.render import validate_report_json
@@ -152,3 +152,60 @@ def test_jsonable_has_no_infinities() -> None:
     out = to_jsonable({"a": float("inf"), "b": (np.float64(1.5), np.int64(2), np.nan),
                        "q": Quantiles(1.0, float("-inf"), 3.0)})
     assert out == {"a": None, "b": [1.5, 2, None], "q": {"q05": 1.0, "q50": None, "q95": 3.0}}
+
+
+FAMILY_PARAMS = {
+    "edt": {"log_c": np.log(0.1), "log_a": np.log(0.5), "beta": 0.5, "log_t0": 0.0,
+            "a_t": 0.5, "b_t": 0.2},
+    "exp_saturation": {"log_c": np.log(0.3), "log_a": np.log(0.7), "gamma": 0.5,
+                       "log_xs": 0.0},
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_PARAMS))
+def test_report_for_a_surface_and_a_family_without_closed_forms(family: str,
+                                                                tmp_path: Path) -> None:
+    from planner.report.render import write_report
+    from tests.planner.planner_fixtures import family_posterior
+    from tests.planner.report_fixtures import simple_table
+
+    post = family_posterior(simple_table(), family, FAMILY_PARAMS[family], jitter=0.02)
+    path = post.to_netcdf(tmp_path / "post.nc")
+    content = build(post, path, budgets=[BUDGET], ratio_factors=(1.0,))
+    data = content.to_dict()
+    validate_report_json(data)
+    # one band per measured curve, drawn from the model's own error draws along it
+    assert {b.curve_id for b in content.curves} == set(post.data.curves["curve_id"])
+    for band in content.curves:
+        grid = np.asarray(band.grid)
+        if band.axis == "n_sim":
+            e = post.error_draws(band.task, band.sim_source, grid, np.full_like(grid,
+                                                                             band.fixed))
+        else:
+            e = post.error_draws(band.task, band.sim_source, 0.0 * grid, grid)
+        np.testing.assert_allclose(band.mean, e.mean(0))
+    assert {r.route for r in content.required_sizes} == {"real", "dft"}
+    assert any(r.current for r in content.exchange)
+    assert data["diagnostics"]["ppc"]["n_obs"] == len(post.data.table)
+    assert data["diagnostics"]["loo"]["n_obs"] == len(post.data.table)
+    text = " ".join(content.assumptions)
+    assert post.family.description in text
+    assert ("surface E(n_sim, n_real)" in text) == (post.family.layout == "surface")
+    files = write_report(content, tmp_path / "out")
+    assert "Learning curves" in files.html.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_PARAMS))
+def test_parameter_table_shows_every_display_label(family: str) -> None:
+    from planner.report.tables import parameter_frame, render_parameters
+    from tests.planner.planner_fixtures import family_posterior
+    from tests.planner.report_fixtures import simple_table
+
+    post = family_posterior(simple_table(), family, FAMILY_PARAMS[family], jitter=0.02)
+    frame = parameter_frame(post.summary())
+    assert [*post.family.display, "sigma"] == [c for c in frame.columns
+                                              if c not in ("level", "curve", "R-hat")]
+    assert ("level" in frame) == (post.family.layout == "surface")
+    assert set(frame["curve"]) == set(post.summary()["curve_id"])
+    title = render_parameters(post.summary(), description=post.family.description).title
+    assert str(title).startswith(post.family.description)

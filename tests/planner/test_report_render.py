@@ -102,7 +102,7 @@ def test_page_is_self_contained_and_accessible(written: tuple[Any, str, dict[str
 
 
 def test_red_flags_are_visible_at_the_top(tmp_path: Path) -> None:
-    from models.diagnostics import Diagnostics
+    from models.inference.diagnostics import Diagnostics
 
     post = hand_posterior()
     path = post.to_netcdf(tmp_path / "post.nc")

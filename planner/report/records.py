@@ -1,0 +1,241 @@
+"""The report's records: frozen, JSON-ready dataclasses of every section, and
+:func:`to_jsonable`.
+
+Shared by :mod:`planner.report.content` (which builds them) and
+:mod:`planner.report.decision` (section 1), so neither imports the other's module for its
+types. :meth:`ReportContent.to_dict` is report.json (schema
+``planner/report/report_schema.json``).
+
+Examples
+--------
+>>> q = Quantiles(q05=1.0, q50=2.0, q95=float("inf"))
+>>> to_jsonable(q)
+{'q05': 1.0, 'q50': 2.0, 'q95': None}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+
+from planner.report.checks import LooSummary, PpcSummary
+from planner.report.studies import StudyPoint
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """5/50/95% posterior quantiles (``inf`` allowed: never / nothing transfers)."""
+
+    q05: float
+    q50: float
+    q95: float
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One source of the recommended batch."""
+
+    source: str
+    kind: str
+    count: int
+    unit_cost: float
+    cost: float
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A task's error now and after the batch (``mean``, ``q05``, ``q50``, ``q95``)."""
+
+    task: str
+    metric: str
+    target: float | None
+    current: dict[str, float]
+    after: dict[str, float]
+    p_target: float | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Section 1: what to buy, what it buys and how sure we are."""
+
+    objective: str
+    required_probability: float | None
+    budget: float
+    total_cost: float
+    batch: tuple[BatchLine, ...]
+    tasks: tuple[TaskOutcome, ...]
+    p_all_targets: float | None
+    rounds: tuple[dict[str, int], ...]
+    exchange: ExchangeHeadline | None
+    exchange_sentence: str
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExchangeHeadline:
+    """The exchange rate quoted in the decision summary (marginal, at the current size)."""
+
+    task: str
+    sim_source: str
+    n_sim: float
+    rate: Quantiles
+    price_ratio: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class CurveBand:
+    """Section 2: one measured curve, its replicates and posterior bands on a size grid."""
+
+    curve_id: str
+    task: str
+    sim_source: str
+    axis: str
+    fixed: float
+    metric: str
+    planner_curve: bool
+    measured_max: float
+    planned_size: float | None
+    sizes: tuple[float, ...]
+    errors: tuple[float, ...]
+    grid: tuple[float, ...]
+    mean: tuple[float, ...]
+    q05: tuple[float, ...]
+    q25: tuple[float, ...]
+    q75: tuple[float, ...]
+    q95: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RequiredSize:
+    """Section 3: size on one route to reach the task's target."""
+
+    task: str
+    route: str
+    axis: str
+    target: float
+    current_size: float
+    p_unreachable: float
+    size: Quantiles
+    additional_q50: float
+    note: str
+
+
+@dataclass(frozen=True)
+class ExchangeRate:
+    """Section 4: exchange rates of one database at one size."""
+
+    task: str
+    sim_source: str
+    n_sim: float
+    n_real: float
+    current: bool
+    m_eq: Quantiles
+    average_rate: Quantiles
+    marginal_rate: Quantiles
+    marginal_method: str
+
+
+@dataclass(frozen=True)
+class DiagnosticsContent:
+    """Section 7: MCMC diagnostics, PSIS-LOO, posterior predictive check, comparison."""
+
+    mcmc: dict[str, Any]
+    loo: LooSummary | None
+    ppc: PpcSummary | None
+    comparison: tuple[dict[str, Any], ...] | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """Section 8: the input data."""
+
+    origin: str
+    n_rows: int
+    tasks: tuple[str, ...]
+    metrics: dict[str, str]
+    curves: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Reproducibility:
+    """Section 8: versions, seeds and the command line."""
+
+    command: str
+    created: str
+    versions: dict[str, str]
+    sampler: dict[str, Any]
+    optimizer_seed: int
+    posterior: str
+    posterior_sha256: str
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the report shows, in section order."""
+
+    title: str
+    decision: Decision
+    curves: tuple[CurveBand, ...]
+    required_sizes: tuple[RequiredSize, ...]
+    exchange: tuple[ExchangeRate, ...]
+    frontier: tuple[StudyPoint, ...]
+    frontier_objective: str
+    sensitivity: tuple[StudyPoint, ...]
+    diagnostics: DiagnosticsContent
+    data: DataSummary
+    assumptions: tuple[str, ...]
+    reproducibility: Reproducibility
+    schema_version: str = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Tasks of the report (decision order)."""
+        return tuple(t.task for t in self.decision.tasks)
+
+    @property
+    def red_flags(self) -> tuple[str, ...]:
+        """Every failed check and decision warning (shown at the top of the report)."""
+        return (*self.diagnostics.problems, *self.decision.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """report.json: JSON-ready (non-finite numbers become ``null``)."""
+        out = to_jsonable(self)
+        out["red_flags"] = list(self.red_flags)
+        out["diagnostics"]["ok"] = self.diagnostics.ok
+        return out
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses, mappings, sequences and NumPy scalars -> JSON types (inf/NaN -> None)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(float(obj)) else None
+    return obj
+
+
+def quantiles(row: Mapping[str, Any], prefix: str) -> Quantiles:
+    """:class:`Quantiles` from ``prefix_q05/q50/q95`` entries of a table row."""
+    return Quantiles(*(float(row[f"{prefix}_q{q}"]) for q in ("05", "50", "95")))

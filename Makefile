@@ -6,6 +6,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo_output
+# torch is installed first, pinned. TORCH_INDEX, when set, is the index it comes from:
+#   make demo TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# is the CPU build on any machine (PyPI's Linux torch is the multi-GB CUDA build). Left
+# empty, pip's configured index is used (this project's CI serves a CPU wheel there, and
+# only PyPI is reachable). The package itself then only needs torch >= 2.4.
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+TORCH_INDEX_OPT := $(if $(strip $(TORCH_INDEX)),--index-url $(TORCH_INDEX))
 export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export MPLBACKEND ?= Agg
 
@@ -14,8 +22,7 @@ export MPLBACKEND ?= Agg
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch first: the pinned CPU build (an unpinned torch pulls a multi-GB CUDA build)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet $(TORCH_INDEX_OPT) '$(TORCH_SPEC)'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -6,6 +6,9 @@ Leakage policy (applies to every study):
   ``polymer_solvent`` SMILES for pairs), so polymorphs and re-written formulas share it;
 * duplicate rows (same group id and same extra features, e.g. temperature) are averaged
   (majority label for classification), within each table separately;
+* class labels are canonicalized before they are compared (:func:`canonical_label`:
+  numbers as numbers, so ``1``, ``1.0`` and ``"1.0"`` are one class), and a warning is
+  given when the tables do not use the same set of labels;
 * for each seed the real groups are split into test / train; the real test groups are
   removed from every computational pool and never appear in fine-tuning.
 
@@ -19,7 +22,11 @@ True
 
 from __future__ import annotations
 
+import importlib.util
+import math
+import numbers
 import os
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +42,30 @@ from case_studies.featurize import (
     magpie_features,
     pair_features,
 )
-from models.errors import InputDataError
+from models.errors import DataWarning, InputDataError, Sim2RealError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class MissingExtraError(Sim2RealError, ImportError):
+    """An optional dependency (a ``sim2real-planner[...]`` extra) is not installed."""
+
+
+def require_module(module: str, extra: str, purpose: str) -> None:
+    """Raise :class:`MissingExtraError` naming the extra to install if ``module`` is absent.
+
+    Examples
+    --------
+    >>> require_module("json", "sweep", "testing")
+    >>> try:
+    ...     require_module("no_such_module_xyz", "sweep", "sweeps")
+    ... except MissingExtraError as exc:
+    ...     print(str(exc).split("Fix: ")[1])
+    pip install 'sim2real-planner[sweep]'
+    """
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(f"{purpose} needs the Python package '{module}', which is not "
+                                f"installed. Fix: pip install 'sim2real-planner[{extra}]'")
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -74,7 +102,11 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     if not path.is_file():
         raise InputDataError(f"{path}: file not found. Fix: check the path in the config "
                              "([data]) and the data directory.")
-    table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    if path.suffix in (".parquet", ".pq"):
+        require_module("pyarrow", "parquet", f"reading {path}")
+        table = pd.read_parquet(path)
+    else:
+        table = pd.read_csv(path)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputDataError(f"{path}: missing column(s) {missing}; found "
@@ -128,6 +160,81 @@ def group_ids(values: pd.Series, featurizer: str) -> np.ndarray:
     return values.astype(str).map(mapping).to_numpy(dtype=object)
 
 
+def canonical_label(value: object) -> str:
+    """The class a label stands for, as text: numbers compare as numbers.
+
+    Integral numbers become integers (``1.0``, ``1`` and ``"1.0"`` are all ``"1"``), other
+    finite numbers their shortest float text; any other label is its stripped text.
+
+    Examples
+    --------
+    >>> [canonical_label(v) for v in (1.0, 1, "1.0", " 01 ", 0.5, "-0.0", "metal", True)]
+    ['1', '1', '1', '1', '0.5', '0', 'metal', 'True']
+    """
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+    if not math.isfinite(number):
+        return str(value).strip()
+    if number.is_integer():
+        return str(int(number))
+    return repr(number)
+
+
+def canonical_labels(values: pd.Series) -> pd.Series:
+    """:func:`canonical_label` of every value (computed once per distinct value)."""
+    mapping = {v: canonical_label(v) for v in pd.unique(values)}
+    return values.map(mapping).astype(object)
+
+
+def sort_labels(labels: set[str]) -> tuple[str, ...]:
+    """Class order: numeric labels by value first, then the others alphabetically.
+
+    Examples
+    --------
+    >>> sort_labels({"10", "2", "b", "a"})
+    ('2', '10', 'a', 'b')
+    """
+    def key(label: str) -> tuple[int, float, str]:
+        try:
+            return (0, float(label), label)
+        except ValueError:
+            return (1, 0.0, label)
+
+    return tuple(sorted(labels, key=key))
+
+
+def study_classes(cfg: SweepConfig, root: Path) -> tuple[str, ...]:
+    """Canonical class labels over the real and computational tables of a study.
+
+    Warns (:class:`~models.errors.DataWarning`) when a computational table's labels differ
+    from the real table's: the classes are then the union, and a label present in one
+    table only may be a spelling of another table's class.
+    """
+    tables = {"real": cfg.real, **{f"sim '{n}'": rel for n, rel in cfg.sims.items()}}
+    found = {name: set(canonical_labels(read_table(root / rel, [cfg.target_column])
+                                        [cfg.target_column]))
+             for name, rel in tables.items()}
+    real = found["real"]
+    for name, labels in found.items():
+        if labels != real:
+            warnings.warn(
+                f"{root / tables[name]}: the {name} table's labels in column "
+                f"'{cfg.target_column}' are {list(sort_labels(labels))} but the real "
+                f"table's ({root / cfg.real}) are {list(sort_labels(real))}; the classes "
+                "are their union. Fix: label the same classes the same way in every table "
+                "(or check that a class missing from one table is expected).",
+                DataWarning, stacklevel=3)
+    return sort_labels(set().union(*found.values()))
+
+
 def deduplicate(table: pd.DataFrame, ids: np.ndarray, target: str, extra: list[str],
                 classification: bool) -> pd.DataFrame:
     """One row per (group id, extra features): mean target (majority label if classifying).
@@ -140,7 +247,7 @@ def deduplicate(table: pd.DataFrame, ids: np.ndarray, target: str, extra: list[s
     """
     frame = table[[target, *extra]].copy()
     frame.insert(0, "_id", ids)
-    agg = (lambda s: s.astype(str).mode().iloc[0]) if classification else "mean"
+    agg = (lambda s: canonical_labels(s).mode().iloc[0]) if classification else "mean"
     return frame.groupby(["_id", *extra], sort=True, as_index=False).agg({target: agg})
 
 
@@ -167,7 +274,13 @@ def load_dataset(cfg: SweepConfig, rel_path: str, data_dir: Path, *, real: bool,
                         cfg.target_column, extra, classification)
     if classification:
         lookup = {c: i for i, c in enumerate(classes)}
-        y = frame[cfg.target_column].astype(str).map(lookup).to_numpy(dtype=np.int64)
+        labels = canonical_labels(frame[cfg.target_column])
+        unknown = sorted(set(labels) - set(lookup))
+        if unknown:
+            raise InputDataError(f"{data_dir / rel_path}: labels {unknown} in column "
+                                 f"'{cfg.target_column}' are not among the study's classes "
+                                 f"{list(classes)}.")
+        y = labels.map(lookup).to_numpy(dtype=np.int64)
     else:
         y = frame[cfg.target_column].to_numpy(dtype=float)
     return Dataset(frame["_id"].to_numpy(dtype=object), featurize(cfg, frame, data_dir), y,
@@ -177,13 +290,9 @@ def load_dataset(cfg: SweepConfig, rel_path: str, data_dir: Path, *, real: bool,
 def load_study(cfg: SweepConfig, data_dir: str | Path | None = None) -> Study:
     """Load the real table and every computational table of a sweep config."""
     root = resolve_data_dir(data_dir)
-    classes: tuple[str, ...] = ()
-    if cfg.task_type == "classification":
-        labels: set[str] = set()
-        for rel in (cfg.real, *cfg.sims.values()):
-            labels |= set(read_table(root / rel, [cfg.target_column])[cfg.target_column]
-                          .astype(str))
-        classes = tuple(sorted(labels))
+    if cfg.featurizer == "smiles_pair":
+        require_module("rdkit", "sweep", "the smiles_pair featurizer")
+    classes = study_classes(cfg, root) if cfg.task_type == "classification" else ()
     real = load_dataset(cfg, cfg.real, root, real=True, classes=classes)
     sims = {name: load_dataset(cfg, rel, root, real=False, classes=classes)
             for name, rel in cfg.sims.items()}

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from case_studies.config import MLPConfig, SweepConfig
-from case_studies.data import Study, load_study, real_split, sim_pool
+from case_studies.data import Study, load_study, real_split, require_module, sim_pool
 from case_studies.store import RunKey, RunStore, atomic_write_bytes
 from models.errors import InputDataError, Sim2RealError, SpecError
 
@@ -156,6 +157,7 @@ def dask_client(workers: int = 2, scheduler: str | None = None,
 
     Local workers run one thread each (torch is limited to one thread per task).
     """
+    require_module("distributed", "sweep", "running a sweep on Dask workers")
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -182,7 +184,8 @@ def _submit_all(client: Any, cfg: SweepConfig, study: Study, plan: Plan, todo: l
         base = None
         group = (key.sim_source, key.n_sim, key.seed)
         if key.n_sim > 0 and group not in bases:
-            cached = store.load_weights(*group)
+            cached = store.load_weights(*group,
+                                        config_hash=pretrain_hash(cfg, key.sim_source))
             if cached is None:
                 if key.sim_source not in sims:
                     data = study.sims[key.sim_source]
@@ -252,7 +255,8 @@ def execute(client: Any, cfg: SweepConfig, study: Study, plan: Plan, todo: list[
                 continue
             if kind == "pretrain":
                 source, n_sim, seed = payload[0]
-                store.save_weights(source, n_sim, seed, value)
+                store.save_weights(source, n_sim, seed, value,
+                                   config_hash=pretrain_hash(cfg, source))
                 continue
             key, _, n_test = payload
             store.write(key, _record(cfg, key, value, n_test))
@@ -290,6 +294,7 @@ def write_curves(curves: pd.DataFrame, path: Path) -> Path:
     if path.suffix.lower() in (".parquet", ".pq"):
         import io
 
+        require_module("pyarrow", "parquet", f"writing {path}")
         buffer = io.BytesIO()
         curves.to_parquet(buffer, index=False)
         return atomic_write_bytes(buffer.getvalue(), path)
@@ -307,15 +312,39 @@ def default_paths(cfg: SweepConfig, out: str | Path | None,
     return out, work
 
 
+def core_settings(cfg: SweepConfig) -> dict[str, Any]:
+    """The settings that define a run (everything but the grid, paths and sim tables)."""
+    core = {k: v for k, v in dataclasses.asdict(cfg).items()
+            if k not in ("grid", "output", "origin", "sims")}
+    return dict(json.loads(json.dumps(core)))
+
+
+def pretrain_hash(cfg: SweepConfig, source: str) -> str:
+    """SHA-256 of the settings a pre-trained network of ``source`` depends on (stored in,
+    and checked against, its cache header).
+
+    Examples
+    --------
+    >>> from case_studies.config import GridConfig, SweepConfig
+    >>> cfg = SweepConfig(task="t", featurizer="composition", id_column="formula",
+    ...                   target_column="target", real="r.csv", sims={"dft": "d.csv"},
+    ...                   grid=GridConfig((0, 10), (5, 10), (0,)))
+    >>> other = dataclasses.replace(cfg, test_fraction=0.5)
+    >>> pretrain_hash(cfg, "dft") == pretrain_hash(other, "dft")
+    False
+    """
+    text = json.dumps({"core": core_settings(cfg), "sim": cfg.sims.get(source)},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def check_settings(cfg: SweepConfig, store: RunStore) -> None:
     """Refuse to mix runs measured with different settings in one work dir.
 
     The settings that define a run (task, data, featurizer, split, MLP hyper-parameters)
     are saved as ``settings.json``; the grid may grow and sources may be added.
     """
-    core = {k: v for k, v in dataclasses.asdict(cfg).items()
-            if k not in ("grid", "output", "origin", "sims")}
-    now = json.loads(json.dumps({"core": core, "sims": cfg.sims}))
+    now = {"core": core_settings(cfg), "sims": json.loads(json.dumps(cfg.sims))}
     old = store.read_json("settings.json")
     if old is not None:
         changed = sorted(k for k in set(now["core"]) | set(old["core"])

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from models.data.io import atomic_write_text, write_table_atomic
 
@@ -18,11 +19,16 @@ err_console = Console(stderr=True)
 
 @contextmanager
 def fail_on_error() -> Iterator[None]:
-    """Turn sim2real errors into a red one-line message and exit code 2."""
+    """Turn sim2real errors into a red one-line message and exit code 2.
+
+    The message is escaped: paths and messages may hold brackets (``[grid]``, ``a[/x]``)
+    that Rich would otherwise read as markup (dropping them, or failing).
+    """
     from models.errors import Sim2RealError
 
     try:
         yield
     except Sim2RealError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         raise typer.Exit(code=2) from exc

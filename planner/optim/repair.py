@@ -46,11 +46,15 @@ def repair(x: np.ndarray, problem: PlanProblem, score: Score | None = None,
         Bounds, granularity and budgets.
     score : callable, optional
         Exact utility of integer batches ``(k, d) -> (k,)`` (higher is better). When given,
-        one granularity step is added to the source that improves it most, repeatedly,
-        while the budget allows; then sources are cut to their minimum or to half while
-        that improves it (drops samples the continuous optimum kept for nothing).
+        a compass search follows (:func:`_pattern_search`): one source at a time moves up
+        or down by a step that starts at half its room and halves whenever no move
+        raises the utility, down to single granularity steps. The steps scale with the
+        counts, so a batch rounded from a huge budget is cut down to the few thousand
+        samples it needs in ``O(log(count))`` iterations, whatever the budget (drops
+        samples the continuous optimum kept for nothing, adds those it lacks).
     max_steps : int, optional
-        Cap on greedy steps (default ``4 d``).
+        Safety cap on the iterations (default: ample for the counts' range; the search
+        normally stops earlier, when no single grid step improves the batch).
 
     Returns
     -------
@@ -63,8 +67,7 @@ def repair(x: np.ndarray, problem: PlanProblem, score: Score | None = None,
     y = np.clip(np.floor(np.asarray(x, dtype=float) / g + 1e-3) * g, lo, hi)
     y = _trim_to_budget(y, problem)
     if score is not None:
-        y = _greedy_fill(y, problem, score, max_steps or 4 * len(y))
-        y = _greedy_prune(y, problem, score, max_steps or 4 * len(y))
+        y = _pattern_search(y, problem, score, max_steps or _default_steps(problem))
     if not is_feasible(y, problem):  # pragma: no cover - guarded above
         raise PlanningError(f"internal error: repaired batch {y} is infeasible.")
     return y.astype(np.int64)
@@ -101,49 +104,74 @@ def _trim_to_budget(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
     return y
 
 
-def _greedy_fill(y: np.ndarray, problem: PlanProblem, score: Score, steps: int) -> np.ndarray:
-    """Add one granularity step to a source while the utility improves and it is feasible."""
-    g = problem.granularity
-
-    def moves(y: np.ndarray) -> list[np.ndarray]:
-        cands = []
-        for i in range(len(y)):
-            z = y.copy()
-            z[i] += g[i]
-            if is_feasible(z, problem):
-                cands.append(z)
-        return cands
-
-    return _hill_climb(y, moves, score, steps)
+def _default_steps(problem: PlanProblem) -> int:
+    """Iteration cap of the search: ample for step halvings over every source's range."""
+    span = (problem.upper - problem.lower) / problem.granularity
+    bits = int(np.ceil(np.log2(float(span.max()) + 2.0)))
+    return 8 * len(span) * (bits + 1)
 
 
-def _greedy_prune(y: np.ndarray, problem: PlanProblem, score: Score, steps: int) -> np.ndarray:
-    """Cut a source to its minimum or to half (on the grid) while the utility improves."""
+def _room_up(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
+    """Grid steps each source can still grow by alone (bounds, total and own budgets)."""
+    g, hi, c = problem.granularity, problem.upper, problem.costs
+    spend = y * c
+    up = np.minimum((hi - y) / g, (problem.budget - float(spend.sum())) / (c * g))
+    for i, src in enumerate(problem.sources):
+        if src.budget is not None:
+            up[i] = min(up[i], (src.budget - spend[i]) / (c[i] * g[i]))
+    return np.floor(np.maximum(up, 0.0) + 1e-9)
+
+
+def _moves(y: np.ndarray, step: np.ndarray, problem: PlanProblem) -> list[np.ndarray]:
+    """Feasible batches one source away from ``y``: ``±step`` grid steps, clipped to the
+    source's minimum and to what the budgets still allow."""
     g, lo = problem.granularity, problem.lower
-
-    def moves(y: np.ndarray) -> list[np.ndarray]:
-        cands = []
-        for i in np.flatnonzero(y > lo):
-            for value in (lo[i], np.maximum(lo[i], np.floor(y[i] / 2 / g[i]) * g[i])):
+    up, down = _room_up(y, problem), np.floor((y - lo) / g + 1e-9)
+    cands = []
+    for i in range(len(y)):
+        for k in (min(step[i], up[i]), -min(step[i], down[i])):
+            if k != 0:
                 z = y.copy()
-                z[i] = value
-                cands.append(z)
-        return cands
+                z[i] = y[i] + k * g[i]
+                if is_feasible(z, problem):
+                    cands.append(z)
+    return cands
 
-    return _hill_climb(y, moves, score, steps)
 
+def _pattern_search(y: np.ndarray, problem: PlanProblem, score: Score,
+                    steps: int) -> np.ndarray:
+    """Compass search on the grid: move to the best of ``y ± step_i`` (one source at a
+    time) while that raises the exact utility, doubling the moved source's step;
+    otherwise halve every step; stop when no one-grid-step move helps.
 
-def _hill_climb(y: np.ndarray, moves: Callable[[np.ndarray], list[np.ndarray]],
-                score: Score, steps: int) -> np.ndarray:
-    """Take the best of ``moves(y)`` while it raises the exact utility (at most ``steps``)."""
-    current = float(score(y[None, :])[0])
+    Steps start at half of each source's room (its count above the minimum, or what the
+    budget leaves it), so the search reaches the right scale in ``O(log(count))``
+    iterations whatever the budget, then refines to single grid steps.
+
+    Examples
+    --------
+    >>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+    >>> op = OperatingPoint({("a", "mp"): 10.0}, {("a", "mp"): 5.0}, {"a": 5.0})
+    >>> p = PlanProblem((Source("mp", 1.0), Source("real:a", 100.0)), 1e12, op)
+    >>> best = lambda z: -np.abs(z - [4321.0, 7.0]).sum(1)
+    >>> _pattern_search(np.array([1e12, 0.0]), p, best, 10_000).tolist()
+    [4321.0, 7.0]
+    """
+    g, lo = problem.granularity, problem.lower
+    step = np.maximum(1.0, np.floor(np.maximum((y - lo) / g, _room_up(y, problem)) / 2))
+    cands = _moves(y, step, problem)
+    values = score(np.stack([y, *cands]))         # the start and its first moves at once
+    current, values = float(values[0]), values[1:]
     for _ in range(steps):
-        cands = moves(y)
-        if not cands:
+        best = int(np.argmax(values)) if cands else -1
+        if cands and values[best] > current + 1e-13 * abs(current):   # relative: scale-free
+            moved = cands[best] != y
+            y, current = cands[best], float(values[best])
+            step[moved] *= 2     # a successful direction may be far from its optimum
+        elif np.all(step <= 1):
             break
-        values = score(np.stack(cands))
-        best = int(np.argmax(values))
-        if values[best] <= current + 1e-12:
-            break
-        y, current = cands[best], float(values[best])
+        else:
+            step = np.maximum(1.0, np.floor(step / 2))
+        cands = _moves(y, step, problem)
+        values = score(np.stack(cands)) if cands else np.empty(0)
     return y

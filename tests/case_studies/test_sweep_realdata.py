@@ -11,7 +11,7 @@ import pytest
 from case_studies.config import load_config
 from case_studies.data import PROJECT_ROOT, group_ids, resolve_data_dir
 from case_studies.featurize import load_element_table, magpie_features
-from models.contract import load_curves
+from models.data.contract import load_curves
 from models.errors import InputDataError
 
 STUDIES = PROJECT_ROOT / "case_studies"

@@ -13,7 +13,7 @@ from case_studies.config import load_config
 from case_studies.data import load_study
 from case_studies.runner import CURVE_COLUMNS, dask_client, plan_runs, run_sweep
 from case_studies.store import RunKey, RunStore
-from models.contract import load_curves
+from models.data.contract import load_curves
 
 
 def _sweep(cfg_path: Path, data: Path, tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]

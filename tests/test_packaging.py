@@ -1,0 +1,92 @@
+"""Installation is honest outside the CI machine: metadata, extras, licence, Makefile."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def _reqs(items: list[str]) -> dict[str, Requirement]:
+    return {Requirement(r).name.lower(): Requirement(r) for r in items}
+
+
+def _make_install(tmp_path: Path, *args: str) -> list[str]:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-B", "install", f"VENV={tmp_path / 'venv'}", *args],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "pip install" in line]
+
+
+def test_make_install_uses_the_configured_index_by_default(tmp_path: Path) -> None:
+    lines = _make_install(tmp_path)
+    torch = [line for line in lines if "torch==" in line]
+    assert len(torch) == 1 and "--index-url" not in torch[0]
+    assert not any("--index-url" in line for line in lines)
+    assert lines.index(torch[0]) < next(i for i, line in enumerate(lines) if "-e" in line)
+
+
+def test_make_install_takes_the_torch_index_from_a_variable(tmp_path: Path) -> None:
+    lines = _make_install(tmp_path, f"TORCH_INDEX={CPU_INDEX}")
+    torch = [line for line in lines if "torch==" in line]
+    assert len(torch) == 1 and f"--index-url {CPU_INDEX}" in torch[0]
+    others = [line for line in lines if line not in torch]
+    assert not any("--index-url" in line for line in others)   # the package: ordinary PyPI
+
+
+def test_dependencies_are_declared_honestly() -> None:
+    project = PYPROJECT["project"]
+    base = _reqs(project["dependencies"])
+    extras = {name: _reqs(items) for name, items in project["optional-dependencies"].items()}
+    assert "pytensor" in base                                  # imported directly
+    assert not {"rdkit", "dask", "pyarrow"} & set(base)       # optional features only
+    assert {"dask", "rdkit"} <= set(extras["sweep"]) and "pyarrow" in extras["parquet"]
+    assert extras["dev"]["sim2real-planner"].extras >= {"sweep", "parquet"}
+    assert not any(s.operator in ("<", "<=") for s in base["torch"].specifier)
+    for name in ("botorch", "nutpie", "arviz"):
+        assert any(s.operator == "<" for s in base[name].specifier), name
+
+
+def test_license_is_spdx_with_the_file() -> None:
+    project = PYPROJECT["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "2026 the sim2real-planner authors" in text
+    setuptools = _reqs(PYPROJECT["build-system"]["requires"])["setuptools"]
+    assert "77" in setuptools.specifier and "76.9" not in setuptools.specifier   # PEP 639
+
+
+def test_cli_start_imports_no_optional_dependency() -> None:
+    code = ("import sys\nfrom planner.cli import build_app\nbuild_app()\n"
+            "print(sorted(m for m in ('rdkit', 'distributed', 'dask', 'pyarrow') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from case_studies.data import MissingExtraError
+    from case_studies.runner import dask_client
+    from models.errors import Sim2RealError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed"
+                        else real_find_spec(name, *a))
+    with pytest.raises(MissingExtraError, match=r"pip install 'sim2real-planner\[sweep\]'") \
+            as info, dask_client(workers=1):
+        pass
+    assert isinstance(info.value, Sim2RealError)   # the CLI prints it as a one-line error

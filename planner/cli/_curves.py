@@ -81,7 +81,8 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                                 f"{draws} draws, {backend})..."):
                 posterior = fit_model(curves, spec, sampler)
         posterior.to_netcdf(out)
-    console.print(render_parameters(posterior.summary()))
+    console.print(render_parameters(posterior.summary(),
+                                    description=posterior.family.description))
     console.print(render_diagnostics(posterior.diagnostics))
     for w in caught:
         if "diagnostics" in str(w.message) or "ignoring" in str(w.message):

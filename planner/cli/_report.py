@@ -106,9 +106,9 @@ def demo(
         check_output_dir(out)
         path = _example(example_path, example)
         with console.status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
-            model = fit(path, ModelSpec(family=family), SamplerConfig(draws=draws, tune=tune, chains=chains,
-                                                         seed=seed,
-                                                         target_accept=target_accept))
+            sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
+                                    target_accept=target_accept)
+            model = fit(path, ModelSpec(family=family), sampler)
         settings, assumptions = demo_settings(model, budget, experiment_cost,
                                               target_fraction, seed)
         for line in assumptions:

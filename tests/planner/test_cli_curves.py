@@ -53,7 +53,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                          "--draws", "150", "--tune", "300", "--chains", "2",
                                          "--seed", "7"])
     assert result.exit_code == 0, result.output
-    assert "Power law E = C + D n^-alpha" in result.output
+    assert "E = C + D x^-alpha" in result.output
     assert "MCMC diagnostics" in result.output
     return out
 

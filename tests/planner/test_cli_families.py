@@ -92,7 +92,8 @@ def _heavy(family: str, fitted: dict[str, Path], grid: Path, tmp_path: Path) -> 
     if FAMILIES[family].layout == "curve":
         _ok(["backtest", str(grid), "--family", family, "--methods",
              "hierarchical,least_squares", "--tune", "30", *TINY])
-        others = "power_law_floor,power_law" if family != "power_law" else "power_law,exp_saturation"
+        others = ("power_law_floor,power_law" if family != "power_law"
+                  else "power_law,exp_saturation")
         _ok(["compare", str(grid), "--families", others, "--tune", "30", *TINY])
     else:
         _ok(["compare", str(grid), "--surface", "--tune", "30", *TINY])

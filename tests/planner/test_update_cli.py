@@ -34,7 +34,7 @@ def _noisy(table: pd.DataFrame) -> pd.DataFrame:
 
 def test_update_appends_refits_and_records_provenance(simple_table: pd.DataFrame,
                                                       tmp_path: Path) -> None:
-    from models.posterior import CurvePosterior
+    from models.posterior.storage import load_posterior
 
     simple_table = _noisy(simple_table)
     curves, new, new_rows = _split(simple_table, tmp_path)
@@ -47,7 +47,7 @@ def test_update_appends_refits_and_records_provenance(simple_table: pd.DataFrame
     combined = pd.read_csv(curves)           # default: CURVES is overwritten in place
     assert len(combined) == len(simple_table)
     assert combined["n_real"].max() == 80
-    fitted = CurvePosterior.from_netcdf(post)
+    fitted = load_posterior(post)
     assert len(fitted.data.table) == len(simple_table)
     assert fitted.n_draws == 200
     attrs = fitted.idata.posterior.attrs
@@ -131,7 +131,7 @@ def test_update_missing_file(simple_table: pd.DataFrame, tmp_path: Path, which: 
 def test_update_refits_the_model_of_the_existing_posterior(simple_table: pd.DataFrame,
                                                             tmp_path: Path,
                                                             fit_args: list[str]) -> None:
-    from models.storage import load_any_posterior
+    from models.posterior.storage import load_posterior as load_any_posterior
 
     curves, new, _ = _split(_noisy(simple_table), tmp_path)
     post = tmp_path / "post.nc"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.data.contract import (
@@ -38,16 +39,27 @@ from models.data.contract import (
 )
 from models.data.io import atomic_path
 from models.errors import InputDataError
+from models.evaluation.compare import compare_posteriors
 from models.families import CURVE_FAMILIES, DEFAULT_FAMILY
 from models.inference.fit import fit
 from models.inference.spec import ModelSpec, SamplerConfig
 from models.posterior.storage import load_posterior
+from planner.acquisition import make_objective
+from planner.decisions import required_size_table
 from planner.defaults import (
     DEMO_BUDGET,
     DEMO_EXPERIMENT_PRICE,
     DEMO_SIM_PRICE,
     DEMO_TARGET_FRACTION,
 )
+from planner.optim.baselines import STRATEGIES
+from planner.optim.config import PlanSettings
+from planner.optim.evaluate import TaskErrorEvaluator
+from planner.optim.multiround import plan_rounds, recommend
+from planner.optim.problem import PlanProblem, Source, operating_point_from_table
+from planner.report.pipeline import report_content, study_count
+from planner.report.render import write_report
+from planner.report.studies import RATIO_FACTORS, default_budgets
 
 NETCDF = (".nc", ".netcdf", ".nc4")
 
@@ -105,7 +117,6 @@ def compare_with_alternatives(model: Any, *, chains: int, seed: int, draws: int 
     The fitted posterior is reused; each alternative is fitted on the same data with
     ``chains x draws`` (same tuning). Returns the table and the advice text.
     """
-    from models.evaluation.compare import compare_posteriors
 
     posts: dict[str, Any] = {model.family.name: model}
     sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
@@ -191,10 +202,6 @@ def plan_from_settings(model: Any, settings: Any, source: str | Path,
                        status: Status = no_status) -> tuple[dict[str, Any], Any]:
     """Plan with ``settings`` (sequential or multi-round as they say); the plan.json
     payload and the required-size table (``None`` without targets)."""
-    from planner.acquisition import make_objective
-    from planner.decisions import required_size_table
-    from planner.optim.multiround import recommend
-    from planner.optim.problem import operating_point_from_table
 
     problem, given = settings.problem(operating_point_from_table(model.data.table))
     obj = make_objective(settings.objective, **settings.objective_kwargs())
@@ -233,7 +240,6 @@ def read_plan(path: str | Path) -> dict[str, Any]:
 
 def settings_from_plan(payload: dict[str, Any], path: str | Path) -> Any:
     """The PlanSettings stored in plan.json's provenance."""
-    from planner.optim.config import PlanSettings
 
     try:
         return PlanSettings(**payload["provenance"]["settings"])
@@ -263,11 +269,7 @@ def demo_settings(model: Any, budget: float = DEMO_BUDGET,
     """Demo defaults: every database at price 1, experiments at ``experiment_cost``, each
     task's target at ``target_fraction`` x its current best posterior-mean error; and the
     assumptions as sentences."""
-    import numpy as np
 
-    from planner.optim.config import PlanSettings
-    from planner.optim.evaluate import TaskErrorEvaluator
-    from planner.optim.problem import PlanProblem, Source, operating_point_from_table
 
     op = operating_point_from_table(model.data.table)
     costs = {s: DEMO_SIM_PRICE for s in sorted({s for (_, s) in op.n_sim})}
@@ -291,10 +293,6 @@ def demo_settings(model: Any, budget: float = DEMO_BUDGET,
 
 def report_study_count(model: Any, settings: Any) -> int:
     """How many studies :func:`run_report` runs (for a progress bar)."""
-    from planner.optim.baselines import STRATEGIES
-    from planner.optim.problem import operating_point_from_table
-    from planner.report.pipeline import study_count
-    from planner.report.studies import RATIO_FACTORS, default_budgets
 
     problem, _ = settings.problem(operating_point_from_table(model.data.table))
     return study_count(len(default_budgets(problem.budget)), len(STRATEGIES),
@@ -310,11 +308,6 @@ def run_report(model: Any, source: str | Path, settings: Any, out: str | Path, *
 
     Returns the :class:`~planner.report.render.ReportFiles` and the report content.
     """
-    from planner.acquisition import make_objective
-    from planner.optim.multiround import plan_rounds
-    from planner.optim.problem import operating_point_from_table
-    from planner.report.pipeline import report_content
-    from planner.report.render import write_report
 
     out, source = Path(out), Path(source)
     problem, given = settings.problem(operating_point_from_table(model.data.table))

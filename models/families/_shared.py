@@ -49,7 +49,7 @@ def invert_floor_power(log_error: np.ndarray, log_floor: Any, log_a: Any,
 
     Examples
     --------
-    >>> float(np.exp(invert_floor_power(np.log(0.6), np.log(0.1), np.log(0.5), 0.5)))
+    >>> round(float(np.exp(invert_floor_power(np.log(0.6), np.log(0.1), np.log(0.5), 0.5))), 9)
     1.0
     """
     log_error = np.asarray(log_error, dtype=float)

@@ -92,17 +92,13 @@ def test_replicate_draws_widen_with_noise() -> None:
     class Post:
         n_draws = 4000
 
-        def __init__(self) -> None:
-            import arviz as az
-
-            sigma = np.full((2, 2000, 1), 0.1)
-            self.idata = az.from_dict(posterior={"sigma": sigma})
+        nu_draws = None
 
         def error_draws(self, task: str, src: str, n_sim: float, n_real: float) -> np.ndarray:
             return np.full((4000, 1), 0.5)
 
-        def find_curve(self, *args: object) -> int:
-            return 0
+        def noise_draws(self, *args: object) -> np.ndarray:
+            return np.full(4000, 0.1)
 
     one = replicate_draws(Post(), "t", "none", 0, 10)
     three = replicate_draws(Post(), "t", "none", 0, 10, n_mean=3)

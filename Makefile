@@ -33,10 +33,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -m slow -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check models planner case_studies tests benchmarks

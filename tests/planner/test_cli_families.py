@@ -20,8 +20,6 @@ from models.families.simulate import simulate_surface_table
 from planner.cli import build_app
 
 runner = CliRunner()
-# one worker fits the families once (the session fixture is per xdist worker)
-pytestmark = pytest.mark.xdist_group("families")
 FAST = ("edt",)   # the default family's heavy commands have their own CLI tests
 TINY = ["--draws", "30", "--chains", "2"]
 

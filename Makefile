@@ -17,7 +17,7 @@ TORCH_INDEX_OPT := $(if $(strip $(TORCH_INDEX)),--index-url $(TORCH_INDEX))
 export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test test-slow lint bench clean
+.PHONY: install demo test test-slow test-floor lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,25 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow -n 2
 
+# The fast tests on the declared MINIMUM versions (every `>=X` of pyproject.toml pinned to
+# `==X` by scripts/floor_constraints.py), in a separate venv; torch as in `make install`.
+# Not part of `make test` (it downloads and installs old releases).
+FLOOR_VENV ?= .venv-floor
+FLOOR_BIN  := $(FLOOR_VENV)/bin
+
+test-floor:
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_BIN)/python -m pip install --quiet --upgrade pip packaging
+	$(FLOOR_BIN)/python scripts/floor_constraints.py --exclude torch > $(FLOOR_VENV)/floor.txt
+	$(FLOOR_BIN)/python -m pip install --quiet $(TORCH_INDEX_OPT) '$(TORCH_SPEC)'
+	$(FLOOR_BIN)/python -m pip install --quiet -c $(FLOOR_VENV)/floor.txt -e '.[dev]'
+	$(FLOOR_BIN)/python -m pip list --format=freeze > $(FLOOR_VENV)/installed.txt
+	PYTENSOR_FLAGS=base_compiledir=$(CURDIR)/.cache/pytensor-floor \
+	  $(FLOOR_BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
 lint: $(STAMP)
 	$(BIN)/ruff check models planner case_studies tests benchmarks
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .cache $(DEMO_OUT)
+	rm -rf $(VENV) $(FLOOR_VENV) .cache $(DEMO_OUT)

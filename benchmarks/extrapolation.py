@@ -42,16 +42,16 @@ os.environ.setdefault("PYTENSOR_FLAGS", f"base_compiledir={ROOT / '.cache' / 'py
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from models.evaluation.backtest import (  # noqa: E402
+from sim2real.models.evaluation.backtest import (  # noqa: E402
     curve_route,
     posterior_forecast,
     run_backtest,
     split_curves,
 )
-from models.evaluation.scoring import BacktestResult, interval_hits  # noqa: E402
-from models.examples import example_path  # noqa: E402
-from models.inference.fit import fit  # noqa: E402
-from models.inference.spec import ModelSpec, SamplerConfig  # noqa: E402
+from sim2real.models.evaluation.scoring import BacktestResult, interval_hits  # noqa: E402
+from sim2real.models.examples import example_path  # noqa: E402
+from sim2real.models.inference.fit import fit  # noqa: E402
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig  # noqa: E402
 
 SIZES = 50 * 2 ** np.arange(8)  # 50 ... 6400: 1/8 of the largest keeps 5 training sizes
 N_REAL = (50, 100, 200)

@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.optimize import curve_fit  # noqa: E402
 
-from models.inference.fit import fit  # noqa: E402
-from models.inference.spec import ModelSpec, SamplerConfig  # noqa: E402
+from sim2real.models.inference.fit import fit  # noqa: E402
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig  # noqa: E402
 
 SIZES = np.unique(np.round(np.geomspace(50, 50 * 2**7, 8)).astype(int))
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.evaluation.compare import compare_forms, compare_surfaces
-from models.inference.spec import SamplerConfig
-from planner.decisions.surface import surface_exchange_table
+from sim2real.models.evaluation.compare import compare_forms, compare_surfaces
+from sim2real.models.inference.spec import SamplerConfig
+from sim2real.planner.decisions.surface import surface_exchange_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {"band_gap": ROOT / "case_studies/band_gap/curves.csv",

@@ -42,14 +42,14 @@ import torch
 from regret_posterior import is_posterior
 from scipy.optimize import curve_fit
 
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
-from planner.acquisition import expected_error, min_cost_with_probability
-from planner.optim.baselines import _start, greedy_mean
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import PlanProblem, Source, operating_point_from_table
-from planner.optim.repair import repair
-from planner.optim.sequential import plan_next_round
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.planner.acquisition import expected_error, min_cost_with_probability
+from sim2real.planner.optim.baselines import _start, greedy_mean
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import PlanProblem, Source, operating_point_from_table
+from sim2real.planner.optim.repair import repair
+from sim2real.planner.optim.sequential import plan_next_round
 
 M0, N0, SEEDS, NOISE = 50.0, 1000.0, 3, 0.05
 EARLY_M = (10.0, 20.0, 30.0, 50.0)
@@ -227,8 +227,8 @@ def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> Any:
     if POSTERIOR == "laplace":
         return laplace_posterior(table, draws, rng)
     if POSTERIOR == "mcmc":
-        from models.inference.fit import fit
-        from models.inference.spec import SamplerConfig
+        from sim2real.models.inference.fit import fit
+        from sim2real.models.inference.spec import SamplerConfig
 
         seed = int(rng.integers(2**31))
         return fit(table, None, SamplerConfig(draws=max(draws // 2, 50), tune=500, chains=2,
@@ -237,7 +237,7 @@ def posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator) -> Any:
 
 
 def ls_point(table: pd.DataFrame) -> PowerLawDraws:
-    from models.evaluation.least_squares import least_squares_model
+    from sim2real.models.evaluation.least_squares import least_squares_model
 
     return least_squares_model(table)
 
@@ -409,11 +409,11 @@ def as_posterior(curves: dict[tuple[str, str], CurveDraws], table: pd.DataFrame,
     draws are exactly ``curves`` (same draws as the point model, in the family's units)."""
     import arviz as az
 
-    from models.data.contract import load_curves
-    from models.data.design import make_design
-    from models.inference.diagnostics import compute_diagnostics
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from models.posterior.base import Posterior
+    from sim2real.models.data.contract import load_curves
+    from sim2real.models.data.design import make_design
+    from sim2real.models.inference.diagnostics import compute_diagnostics
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.models.posterior.base import Posterior
 
     data = load_curves(table)
     design = make_design(data, "curve")

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, log_expit
 
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
 
 PRIOR_MU = np.array([0.0, -1.0, -0.9])
 PRIOR_SD = np.array([1.0, float(np.hypot(1.5, 1.0)), float(np.hypot(0.75, 0.5))])

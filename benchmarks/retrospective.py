@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from case_studies.config import load_config
-from case_studies.data import PROJECT_ROOT, load_study
-from case_studies.retrospective import RetroSpec, SweepMeasurer, run_retrospective
-from case_studies.runner import dask_client
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import PROJECT_ROOT, load_study
+from sim2real.case_studies.retrospective import RetroSpec, SweepMeasurer, run_retrospective
+from sim2real.case_studies.runner import dask_client
 
 STUDY = PROJECT_ROOT / "case_studies" / "band_gap"
 

@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from case_studies.config import GridConfig, load_config
-from case_studies.data import PROJECT_ROOT, load_study
-from case_studies.runner import run_sweep
+from sim2real.case_studies.config import GridConfig, load_config
+from sim2real.case_studies.data import PROJECT_ROOT, load_study
+from sim2real.case_studies.runner import run_sweep
 
 STUDY = PROJECT_ROOT / "case_studies" / "band_gap"
 

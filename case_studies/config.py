@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from models.errors import SpecError
+from sim2real.models.errors import SpecError
 
 TASK_TYPES = {"regression": ("MAE", "RMSE"), "classification": ("log_loss", "error_rate")}
 FEATURIZERS = ("composition", "smiles_pair")

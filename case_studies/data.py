@@ -34,15 +34,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from case_studies.config import SweepConfig
-from case_studies.featurize import (
+from sim2real.case_studies.config import SweepConfig
+from sim2real.case_studies.featurize import (
     canonical_pair,
     composition_key,
     load_element_table,
     magpie_features,
     pair_features,
 )
-from models.errors import DataWarning, InputDataError, Sim2RealError
+from sim2real.models.errors import DataWarning, InputDataError, Sim2RealError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models.errors import InputDataError
+from sim2real.models.errors import InputDataError
 
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)|(\()|(\))(\d*\.?\d*)")
 MAGPIE_STATS: tuple[str, ...] = ("mean", "avg_dev", "min", "max", "range", "mode")

@@ -12,7 +12,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from case_studies.config import MLPConfig
+>>> from sim2real.case_studies.config import MLPConfig
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(64, 3)).astype(np.float32); y = X.sum(axis=1)
 >>> cfg = MLPConfig(hidden=(16,), max_epochs=5)
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from case_studies.config import MLPConfig
+from sim2real.case_studies.config import MLPConfig
 
 
 @dataclass(frozen=True)

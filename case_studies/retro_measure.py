@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from case_studies.store import RunKey, RunStore
-from models.errors import InputDataError
+from sim2real.case_studies.store import RunKey, RunStore
+from sim2real.models.errors import InputDataError
 
 Measure = Callable[[Sequence[RunKey]], Mapping[RunKey, float]]
 
@@ -51,8 +51,8 @@ class SweepMeasurer:
 
     def __init__(self, cfg: Any, study: Any, work_dir: str | Path, client: Any,
                  seeds: Sequence[int], show_progress: bool = False) -> None:
-        from case_studies.data import real_split, sim_pool
-        from case_studies.runner import check_settings
+        from sim2real.case_studies.data import real_split, sim_pool
+        from sim2real.case_studies.runner import check_settings
 
         self.cfg, self.study, self.client = cfg, study, client
         self.show_progress = show_progress
@@ -78,7 +78,7 @@ class SweepMeasurer:
 
     def __call__(self, keys: Sequence[RunKey]) -> dict[RunKey, float]:
         """Realized errors of ``keys`` (computing only the runs not stored yet)."""
-        from case_studies.runner import Plan, execute
+        from sim2real.case_studies.runner import Plan, execute
 
         for key in keys:
             self._check(key)

@@ -33,19 +33,19 @@ from typing import Any
 
 import pandas as pd
 
-from case_studies.retro_measure import Measure, SweepMeasurer, synthetic_measure
-from case_studies.retro_scoring import (
+from sim2real.case_studies.retro_measure import Measure, SweepMeasurer, synthetic_measure
+from sim2real.case_studies.retro_scoring import (
     cost_to_target,
     coverage_table,
     interval_row,
     realized_task_error,
     replicate_draws,
 )
-from case_studies.store import RunKey, atomic_write_bytes
-from models.errors import SpecError
-from models.inference.fit import fit as fit_model
-from models.inference.spec import ModelSpec, SamplerConfig
-from planner.optim.problem import OperatingPoint, PlanProblem, Source
+from sim2real.case_studies.store import RunKey, atomic_write_bytes
+from sim2real.models.errors import SpecError
+from sim2real.models.inference.fit import fit as fit_model
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
 
 __all__ = ["Measure", "RetroResult", "RetroSpec", "SweepMeasurer", "batch_keys",
            "build_problem", "initial_keys", "run_retrospective", "runs_table",
@@ -124,7 +124,7 @@ class RetroSpec:
 
     def validate(self) -> RetroSpec:
         """Raise :class:`SpecError` naming the bad field and the fix."""
-        from planner.optim.baselines import STRATEGIES
+        from sim2real.planner.optim.baselines import STRATEGIES
 
         checks = {
             "sources": bool(self.sources) and "none" not in self.sources,
@@ -189,7 +189,7 @@ def build_problem(spec: RetroSpec, table: pd.DataFrame) -> PlanProblem:
     >>> build_problem(spec, table).source("mp").max
     29000
     """
-    from planner.optim.problem import operating_point_from_table
+    from sim2real.planner.optim.problem import operating_point_from_table
 
     op = operating_point_from_table(table)
     g = spec.sim_granularity
@@ -288,8 +288,8 @@ def _diag(model: Any) -> dict[str, float]:
 
 def _plan(spec: RetroSpec, name: str, st: _State, r: int) -> tuple[Any, list[RunKey],
                                                                    list[dict[str, Any]]]:
-    from planner.acquisition import min_cost_with_probability
-    from planner.optim.baselines import STRATEGIES
+    from sim2real.planner.acquisition import min_cost_with_probability
+    from sim2real.planner.optim.baselines import STRATEGIES
 
     problem = build_problem(spec, st.table)
     objective = min_cost_with_probability(probability=spec.probability)
@@ -308,7 +308,7 @@ def _plan(spec: RetroSpec, name: str, st: _State, r: int) -> tuple[Any, list[Run
 
 def _round_row(spec: RetroSpec, name: str, r: int, st: _State, result: Any,
                seconds: float) -> dict[str, Any]:
-    from planner.optim.problem import operating_point_from_table
+    from sim2real.planner.optim.problem import operating_point_from_table
 
     realized, route = realized_task_error(st.table, spec.task)
     op = operating_point_from_table(st.table)

@@ -2,8 +2,8 @@
 
 One command per study (from the project root)::
 
-    .venv/bin/python -m case_studies.run_study band_gap
-    .venv/bin/python -m case_studies.run_study chi_parameter
+    .venv/bin/python -m sim2real.case_studies.run_study band_gap
+    .venv/bin/python -m sim2real.case_studies.run_study chi_parameter
 
 Fits ``case_studies/<study>/curves.csv`` with the default model and sampler (4 chains x
 1000 draws, default seed; the same as ``sim2real fit``), saves the posterior to
@@ -40,12 +40,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from case_studies.data import PROJECT_ROOT
-from models.data.io import atomic_write_text, write_table_atomic
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.storage import load_posterior
-from planner.workflow import plan_payload
+from sim2real.case_studies.data import PROJECT_ROOT
+from sim2real.models.data.io import atomic_write_text, write_table_atomic
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.workflow import plan_payload
 
 #: Planning settings per study: price per sample, batch budget, target error.
 PLANS: dict[str, dict[str, Any]] = {
@@ -109,10 +109,10 @@ def residual_table(post: Any) -> pd.DataFrame:
 
 def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str, Any]:
     """The ``sim2real plan`` payload for ``settings`` (default objective and seed)."""
-    from planner.acquisition import make_objective
-    from planner.optim.config import merge_settings
-    from planner.optim.multiround import plan_rounds
-    from planner.optim.problem import operating_point_from_table
+    from sim2real.planner.acquisition import make_objective
+    from sim2real.planner.optim.config import merge_settings
+    from sim2real.planner.optim.multiround import plan_rounds
+    from sim2real.planner.optim.problem import operating_point_from_table
 
     merged = merge_settings({}, budget=settings["budget"], costs=dict(settings["costs"]),
                             targets=dict(settings["targets"]))
@@ -124,7 +124,7 @@ def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str,
 
 def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
     """Fit (or load) the study's posterior and write its ``results/`` folder."""
-    from planner.decisions import exchange_table, required_size_table
+    from sim2real.planner.decisions import exchange_table, required_size_table
 
     folder = PROJECT_ROOT / "case_studies" / study
     out = folder / "results"
@@ -162,7 +162,8 @@ def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
 
 
 def main() -> None:
-    """Command line: ``python -m case_studies.run_study STUDY [--posterior P] [--no-refit]``."""
+    """Command line:
+    ``python -m sim2real.case_studies.run_study STUDY [--posterior P] [--no-refit]``."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("study", choices=sorted(PLANS))
     p.add_argument("--posterior", type=Path, default=None,

@@ -10,7 +10,7 @@ table atomically at the end.
 
 Examples
 --------
->>> from case_studies.config import GridConfig, SweepConfig
+>>> from sim2real.case_studies.config import GridConfig, SweepConfig
 >>> cfg = SweepConfig(task="t", featurizer="composition", id_column="formula",
 ...                   target_column="target", real="r.csv", sims={"dft": "d.csv"},
 ...                   grid=GridConfig((0, 10, 20), (5, 10), (0,)))
@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from case_studies.config import MLPConfig, SweepConfig
-from case_studies.data import Study, load_study, real_split, require_module, sim_pool
-from case_studies.store import RunKey, RunStore, atomic_write_bytes
-from models.errors import InputDataError, Sim2RealError, SpecError
+from sim2real.case_studies.config import MLPConfig, SweepConfig
+from sim2real.case_studies.data import Study, load_study, real_split, require_module, sim_pool
+from sim2real.case_studies.store import RunKey, RunStore, atomic_write_bytes
+from sim2real.models.errors import InputDataError, Sim2RealError, SpecError
 
 CURVE_COLUMNS: tuple[str, ...] = ("task", "sim_source", "n_sim", "n_real", "seed", "error",
                                   "metric", "n_test")
@@ -125,7 +125,7 @@ def plan_runs(cfg: SweepConfig, study: Study) -> Plan:
 def pretrain_task(sim: Arrays, rows: np.ndarray, mlp_cfg: MLPConfig, seed: int, n_out: int,
                   classification: bool) -> Any:
     """Dask task: pre-train on the given sim rows; returns a ``Pretrained``."""
-    from case_studies.mlp import pretrain
+    from sim2real.case_studies.mlp import pretrain
 
     start = time.perf_counter()
     net = pretrain(sim.X[rows], sim.y[rows], mlp_cfg, seed, n_out=n_out,
@@ -138,7 +138,7 @@ def finetune_task(base: Any, real: Arrays, train_rows: np.ndarray, test_rows: np
                   mlp_cfg: MLPConfig, seed: int, n_out: int,
                   classification: bool) -> dict[str, float]:
     """Dask task: fine-tune ``base`` (None = from scratch); returns test metrics."""
-    from case_studies.mlp import finetune
+    from sim2real.case_studies.mlp import finetune
 
     start = time.perf_counter()
     out = finetune(base, real.X[train_rows], real.y[train_rows], real.X[test_rows],
@@ -280,7 +280,7 @@ def assemble_curves(cfg: SweepConfig, keys: list[RunKey],
     if not ok.all():
         import warnings
 
-        from models.errors import DataWarning
+        from sim2real.models.errors import DataWarning
 
         warnings.warn(f"{int((~ok).sum())} run(s) have error <= 0 (e.g. a perfect error "
                       "rate) and are left out of the curves; use metric = 'log_loss'.",
@@ -325,7 +325,7 @@ def pretrain_hash(cfg: SweepConfig, source: str) -> str:
 
     Examples
     --------
-    >>> from case_studies.config import GridConfig, SweepConfig
+    >>> from sim2real.case_studies.config import GridConfig, SweepConfig
     >>> cfg = SweepConfig(task="t", featurizer="composition", id_column="formula",
     ...                   target_column="target", real="r.csv", sims={"dft": "d.csv"},
     ...                   grid=GridConfig((0, 10), (5, 10), (0,)))

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from case_studies.mlp import Pretrained
-from models.data.io import atomic_path
-from models.errors import DataWarning
+from sim2real.case_studies.mlp import Pretrained
+from sim2real.models.data.io import atomic_path
+from sim2real.models.errors import DataWarning
 
 
 @dataclass(frozen=True, order=True)

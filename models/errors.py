@@ -5,7 +5,7 @@ catch ``ValueError`` or ``KeyError`` keep working.
 
 Examples
 --------
->>> from models.errors import InputDataError
+>>> from sim2real.models.errors import InputDataError
 >>> try:
 ...     raise InputDataError("curves.csv, rows 3-4, column 'error': must be > 0")
 ... except ValueError as exc:
@@ -14,6 +14,9 @@ InputDataError
 """
 
 from __future__ import annotations
+
+import sys
+import warnings
 
 
 class Sim2RealError(Exception):
@@ -53,3 +56,26 @@ class DataWarning(Sim2RealWarning):
 
 class ConvergenceWarning(Sim2RealWarning):
     """MCMC diagnostics failed (R-hat, ESS, divergences or BFMI)."""
+
+
+def warn_at_caller(message: str, category: type[Warning] = DataWarning) -> None:
+    """``warnings.warn`` attributed to the first caller outside sim2real-planner.
+
+    The warning's file:line is the user's code (script, notebook cell) that called into
+    the package, whatever the depth of the package's own call stack.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_at_caller("suspicious value")
+    >>> caught[0].category.__name__, "errors.py" in caught[0].filename
+    ('DataWarning', False)
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and \
+            str(frame.f_globals.get("__name__", "")).startswith("sim2real."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -1,6 +1,6 @@
-"""``python -m planner`` runs the ``sim2real`` command line."""
+"""``python -m sim2real.planner`` runs the ``sim2real`` command line."""
 
-from planner.cli import main
+from sim2real.planner.cli import main
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ through optional callbacks (``status``: a context-manager factory taking a messa
 
 Examples
 --------
->>> from planner.workflow import load_model                       # doctest: +SKIP
+>>> from sim2real.planner.workflow import load_model                       # doctest: +SKIP
 >>> post = load_model("posterior.nc")                             # doctest: +SKIP
 >>> post.family.name                                              # doctest: +SKIP
 'power_law_floor'
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import (
+from sim2real.models.data.contract import (
     KEY_COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -37,31 +37,40 @@ from models.data.contract import (
     read_table_file,
     validate_table,
 )
-from models.data.io import atomic_path
-from models.errors import InputDataError
-from models.evaluation.compare import compare_posteriors
-from models.families import CURVE_FAMILIES, DEFAULT_FAMILY
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.storage import load_posterior
-from planner.acquisition import make_objective
-from planner.decisions import required_size_table
-from planner.defaults import (
+from sim2real.models.data.io import atomic_path
+from sim2real.models.errors import InputDataError, PlanningError
+from sim2real.models.evaluation.compare import compare_posteriors
+from sim2real.models.families import AUTO, CURVE_FAMILIES
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import check_queries
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.acquisition import make_objective
+from sim2real.planner.decisions import required_size_table
+from sim2real.planner.defaults import (
     DEMO_BUDGET,
     DEMO_EXPERIMENT_PRICE,
     DEMO_SIM_PRICE,
     DEMO_TARGET_FRACTION,
 )
-from planner.optim.baselines import STRATEGIES
-from planner.optim.config import PlanSettings
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.multiround import plan_rounds, recommend
-from planner.optim.problem import PlanProblem, Source, operating_point_from_table
-from planner.report.pipeline import report_content, study_count
-from planner.report.render import write_report
-from planner.report.studies import RATIO_FACTORS, default_budgets
+from sim2real.planner.optim.baselines import STRATEGIES
+from sim2real.planner.optim.config import PlanSettings
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.multiround import plan_rounds, recommend
+from sim2real.planner.optim.problem import (
+    REAL_PREFIX,
+    PlanProblem,
+    Source,
+    operating_point_from_table,
+)
+from sim2real.planner.report.pipeline import report_content, study_count
+from sim2real.planner.report.render import write_report
+from sim2real.planner.report.studies import RATIO_FACTORS, default_budgets
 
 NETCDF = (".nc", ".netcdf", ".nc4")
+# plan.json layout version: the minor grows with added keys (older readers still work),
+# the major with changes that older readers would misread (they refuse it).
+PLAN_SCHEMA_VERSION = "1.0"
 
 Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 
@@ -72,7 +81,7 @@ def no_status(message: str) -> contextlib.AbstractContextManager[Any]:
 
 
 # ---------------------------------------------------------------------------- models
-def load_model(path: str | Path, *, family: str = DEFAULT_FAMILY, draws: int = 500,
+def load_model(path: str | Path, *, family: str | None = AUTO, draws: int = 500,
                chains: int = 2, seed: int = 20251125, status: Status = no_status) -> Any:
     """A posterior from a netCDF file (any family), or ``family`` fitted on a curve table.
 
@@ -81,9 +90,11 @@ def load_model(path: str | Path, *, family: str = DEFAULT_FAMILY, draws: int = 5
     path : str or Path
         ``.nc`` written by ``sim2real fit`` (or :meth:`Posterior.to_netcdf`), or a
         learning-curve table (``.csv`` / ``.parquet``), fitted with a quick sampler.
-    family : str
-        Family fitted when ``path`` is a table.
+    family : str, optional
+        Family fitted when ``path`` is a table (default ``"auto"``: the joint surface where
+        the data has an n_sim x n_real grid, else the default curve family).
     """
+    family = family or AUTO
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{path}: no such file.")
@@ -101,8 +112,8 @@ def refit_like(posterior: str | Path, sampler: SamplerConfig
     not exist yet; and a description of the model."""
     posterior = Path(posterior)
     if not posterior.exists():
-        return (lambda data: fit(data, ModelSpec(), sampler)), \
-            f"the default family '{DEFAULT_FAMILY}'"
+        return (lambda data: fit(data, ModelSpec(family=AUTO), sampler)), \
+            "the planning model the data supports (family 'auto')"
     old = load_posterior(posterior)
     sampler = replace(sampler, target_accept=old.sampler.target_accept)
     spec = old.spec
@@ -129,6 +140,22 @@ def compare_with_alternatives(model: Any, *, chains: int, seed: int, draws: int 
     return result.table, result.advice
 
 
+def predict_file(posterior: str | Path, at: str | Path,
+                 quantiles: list[float]) -> tuple[pd.DataFrame, Any]:
+    """Predictions (with extrapolation factors) of the posterior file ``posterior`` at the
+    queries of the table ``at`` (columns task, sim_source, n_sim, n_real); and the
+    posterior. Nothing is written.
+
+    The query table is read and checked before the posterior is loaded.
+    """
+    at = Path(at)
+    queries = read_table_file(at, str(at), "a query table (columns task, sim_source, "
+                              "n_sim, n_real)")
+    check_queries(queries, str(at))
+    post = load_posterior(posterior)
+    return post.predict(queries, quantiles, origin=str(at)), post
+
+
 # ---------------------------------------------------------------------------- update
 def contract_columns(table: pd.DataFrame) -> list[str]:
     """The data-contract columns present in a validated table (drops helper columns)."""
@@ -144,6 +171,11 @@ def validate_new_rows(old: CurveData, new_results: Path, curves: Path) -> pd.Dat
     raw = read_table_file(new_results, str(new_results), "the new measurements")
     if len(raw) == 0:
         raise InputDataError(f"{new_results}: no rows. Fix: add the new measurements.")
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputDataError(f"{new_results}: missing column(s) {missing}; found "
+                             f"{list(raw.columns)}. Fix: new results need the columns of "
+                             f"{curves}: {list(REQUIRED_COLUMNS)}.")
     k = len(raw)
     both = pd.concat([raw, old.table[contract_columns(old.table)]], ignore_index=True)
     origin = f"{new_results} (data rows 1-{k}; later rows are {curves})"
@@ -189,26 +221,94 @@ def file_sha256(path: str | Path) -> str:
 def plan_payload(result: Any, given: dict[str, str], settings: Any,
                  source: str | Path) -> dict[str, Any]:
     """plan.json content: the PlanResult with source names as given, plus provenance."""
-    d = result.to_dict()
+    d = {"schema_version": PLAN_SCHEMA_VERSION, **result.to_dict()}
     d["allocation"] = {given.get(k, k): v for k, v in d["allocation"].items()}
     d["rounds"] = [{given.get(k, k): v for k, v in r.items()} for r in d["rounds"]]
+    d["constraints"] = settings.constraints()     # per source: min, max, setup, budget...
+    d["setup_paid"] = {given.get(k, k): v
+                       for k, v in d["provenance"].pop("setup_paid", {}).items()}
     d["provenance"].update({"posterior": str(source), "posterior_sha256":
                             file_sha256(source), "settings": asdict(settings),
                             "created": datetime.now(UTC).isoformat(timespec="seconds")})
     return dict(d)
 
 
+def check_priced_routes(problem: Any, rounds: int = 1) -> None:
+    """Refuse a target whose task no priced source can change (the optimizer would
+    otherwise return a batch that ignores it), and fewer than one round; before any
+    optimization.
+
+    Examples
+    --------
+    >>> from sim2real.planner.optim.problem import OperatingPoint
+    >>> op = OperatingPoint({("a", "mp"): 100.0}, {("a", "mp"): 10.0}, {"a": 10.0, "b": 5.0})
+    >>> problem = PlanProblem((Source("mp", 1.0),), 100.0, op, {"b": 0.1})
+    >>> try:
+    ...     check_priced_routes(problem)
+    ... except PlanningError as exc:
+    ...     print(str(exc)[:48])
+    --target b=0.1: no priced source changes task 'b
+    """
+    if rounds < 1:
+        raise PlanningError(f"--rounds {rounds}: must be >= 1. Fix: pass --rounds 1 (one "
+                            "batch now) or more.")
+    pairs = problem.operating.n_sim
+    covered: set[str] = set()
+    for src in problem.sources:
+        if src.name.startswith(REAL_PREFIX):
+            covered.add(src.name[len(REAL_PREFIX):])
+        else:
+            covered |= {t for (t, s) in pairs if s == src.name}
+    for task, target in problem.targets.items():
+        if task not in covered:
+            dbs = sorted(s for (t, s) in pairs if t == task)
+            raise PlanningError(
+                f"--target {task}={target:g}: no priced source changes task '{task}' "
+                f"(priced: {[s.name for s in problem.sources]}). Fix: add --cost "
+                f"real:{task}=PRICE" + (f" or --cost {dbs[0]}=PRICE (databases of "
+                                        f"'{task}': {dbs})" if dbs else "")
+                + ", or drop the target.")
+
+
 def plan_from_settings(model: Any, settings: Any, source: str | Path,
-                       status: Status = no_status) -> tuple[dict[str, Any], Any]:
+                       status: Status = no_status, flips: bool = False
+                       ) -> tuple[dict[str, Any], Any]:
     """Plan with ``settings`` (sequential or multi-round as they say); the plan.json
-    payload and the required-size table (``None`` without targets)."""
+    payload and the required-size table (``None`` without targets).
+
+    ``flips``: also compute the price flip point of every (experiment, database) pair
+    (:mod:`planner.optim.flip`), stored under ``flip_points`` with names as given.
+    """
 
     problem, given = settings.problem(operating_point_from_table(model.data.table))
+    check_priced_routes(problem, settings.rounds)
     obj = make_objective(settings.objective, **settings.objective_kwargs())
     with status("Optimizing the batch (BoTorch)..."):
         result = recommend(model, problem, obj, settings)
     sizes = required_size_table(model, problem.targets) if problem.targets else None
-    return plan_payload(result, given, settings, source), sizes
+    payload = plan_payload(result, given, settings, source)
+    if flips:
+        with status("Price flip points (re-planning at other experiment prices)..."):
+            payload["flip_points"] = flip_payload(model, problem, obj, given, settings.seed,
+                                                  result.allocation)
+    return payload, sizes
+
+
+def flip_payload(model: Any, problem: Any, objective: Any, given: dict[str, str],
+                 seed: int, bought: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """plan.json ``flip_points``: :func:`planner.optim.flip.price_flips` (the best
+    database of each task and those ``bought``), names as given."""
+    from sim2real.planner.optim.flip import price_flips
+
+    out = []
+    for f in price_flips(model, problem, objective, seed, bought=bought):
+        d = f.to_dict()
+        d["experiment"] = given.get(f.experiment, f.experiment)
+        d["database"] = given.get(f.database, f.database)
+        if d.get("allocation"):
+            d["allocation"] = {given.get(k, k): v for k, v in d["allocation"].items()}
+        out.append(d)
+    return out
 
 
 def write_json(payload: dict[str, Any], path: str | Path) -> Path:
@@ -226,6 +326,11 @@ def read_plan(path: str | Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise InputDataError(f"{path}: cannot read the plan ({exc}). Fix: pass a plan.json "
                              "written by `sim2real plan`.") from exc
+    check_plan_version(payload, path)
+    if not isinstance(payload, dict):
+        raise InputDataError(f"{path}: not a sim2real plan.json (a JSON "
+                             f"{type(payload).__name__}, not an object). Fix: write it with "
+                             "`sim2real plan`.")
     need = ["objective", "allocation", "total_cost", "budget", "expected_error",
             "p_target", "targets", "current_error", "provenance"]
     missing = [k for k in need if k not in payload]
@@ -236,6 +341,30 @@ def read_plan(path: str | Path) -> dict[str, Any]:
         raise InputDataError(f"{path}: not a sim2real plan.json (missing {missing}). Fix: "
                              "write it with `sim2real plan`.")
     return dict(payload)
+
+
+def check_plan_version(payload: Any, path: str | Path) -> None:
+    """Refuse a plan.json of a newer major schema version (files without the field are
+    older ones, read as 1.x).
+
+    Examples
+    --------
+    >>> check_plan_version({"schema_version": "1.3"}, "plan.json")
+    >>> check_plan_version({"schema_version": "2.0"}, "plan.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sim2real.models.errors.InputDataError: plan.json: plan.json schema version 2.0 is newer...
+    """
+    version = payload.get("schema_version", "1.0") if isinstance(payload, dict) else "1.0"
+    major = str(version).split(".")[0]
+    ours = PLAN_SCHEMA_VERSION.split(".")[0]
+    if not major.isdigit():
+        raise InputDataError(f"{path}: schema_version {version!r} is not MAJOR.MINOR. Fix: "
+                             "write the plan with `sim2real plan`.")
+    if int(major) > int(ours):
+        raise InputDataError(f"{path}: plan.json schema version {version} is newer than "
+                             f"this sim2real reads ({ours}.x). Fix: upgrade sim2real-planner,"
+                             " or re-run `sim2real plan` with this version.")
 
 
 def settings_from_plan(payload: dict[str, Any], path: str | Path) -> Any:
@@ -301,16 +430,18 @@ def report_study_count(model: Any, settings: Any) -> int:
 
 def run_report(model: Any, source: str | Path, settings: Any, out: str | Path, *,
                payload: dict[str, Any] | None = None, assumptions: list[str] | None = None,
-               pdf: bool = False, label: str | None = None, comparison: Any = None,
-               status: Status = no_status,
+               pdf: bool = False, comparison: Any = None, status: Status = no_status,
                advance: Callable[[str], None] | None = None) -> tuple[Any, Any]:
     """Plan (unless ``payload`` is given), run the studies and write the report files.
 
+    ``source`` is the posterior file: report.json names it and records its SHA-256 (the
+    curve table it was fitted on is named in the data section).
     Returns the :class:`~planner.report.render.ReportFiles` and the report content.
     """
 
     out, source = Path(out), Path(source)
     problem, given = settings.problem(operating_point_from_table(model.data.table))
+    check_priced_routes(problem, settings.rounds)
     sha = file_sha256(source)
     flags: list[str] = []
     if payload is None:
@@ -319,13 +450,15 @@ def run_report(model: Any, source: str | Path, settings: Any, out: str | Path, *
             result = plan_rounds(model, problem, obj, rounds=settings.rounds,
                                  seed=settings.seed)
         payload = plan_payload(result, given, settings, source)
+        payload["flip_points"] = flip_payload(model, problem, obj, given, settings.seed,
+                                              result.allocation)
         write_json(payload, out / "plan.json")
     elif payload["provenance"].get("posterior_sha256") not in (None, sha):
         flags.append(f"plan.json was made from {payload['provenance'].get('posterior')}, "
                      f"not from {source} (different file contents): its numbers may not "
                      "match this posterior.")
     content = report_content(model, payload, problem, given, settings,
-                             source=label or str(source), source_sha256=sha,
+                             source=str(source), source_sha256=sha,
                              assumptions=assumptions or [], warnings=flags,
                              advance=advance or (lambda label: None), comparison=comparison)
     with status("Drawing figures and writing the report..."):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("models", "planner", "case_studies")
+PREFIX = "sim2real."  # the installed import path of the three folders
 
 
 def module_files(root: Path = ROOT) -> dict[str, Path]:
@@ -23,7 +24,7 @@ def module_files(root: Path = ROOT) -> dict[str, Path]:
         for path in sorted((root / pkg).rglob("*.py")):
             rel = path.relative_to(root).with_suffix("")
             name = ".".join(rel.parts).removesuffix(".__init__")
-            out[name] = path
+            out[PREFIX + name] = path
     return out
 
 
@@ -86,8 +87,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def upward(graph: dict[str, set[str]]) -> list[str]:
     """``models`` modules that import ``planner`` or ``case_studies``."""
-    return sorted(f"{m} -> {n}" for m, deps in graph.items() if m.startswith("models")
-                  for n in deps if n.startswith(("planner", "case_studies")))
+    return sorted(f"{m} -> {n}" for m, deps in graph.items() if m.startswith(PREFIX + "models")
+                  for n in deps
+                  if n.startswith((PREFIX + "planner", PREFIX + "case_studies")))
 
 
 def import_each(mods: dict[str, Path]) -> list[str]:

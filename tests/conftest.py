@@ -79,11 +79,11 @@ def hand_built_posterior(simple_table: pd.DataFrame) -> Callable[..., Any]:
 
     Call with ``laws={curve_id: (C, D, alpha)}`` in error units; returns the posterior.
     """
-    from models.data.contract import load_curves
-    from models.data.design import make_design
-    from models.inference.diagnostics import compute_diagnostics
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from models.posterior.base import Posterior
+    from sim2real.models.data.contract import load_curves
+    from sim2real.models.data.design import make_design
+    from sim2real.models.inference.diagnostics import compute_diagnostics
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.models.posterior.base import Posterior
 
     def build(laws: dict[str, tuple[float, float, float]] | None = None,
               jitter: float = 0.0, table: pd.DataFrame | None = None) -> Any:

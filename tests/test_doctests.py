@@ -8,7 +8,7 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("models", "planner", "case_studies")
+PACKAGES = ("sim2real.models", "sim2real.planner", "sim2real.case_studies")
 
 
 def _modules() -> list[str]:

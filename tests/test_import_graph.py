@@ -26,12 +26,12 @@ def test_checker_finds_a_planted_cycle(tmp_path: Path) -> None:
     for pkg in ("models", "planner", "case_studies"):
         (tmp_path / pkg).mkdir()
         (tmp_path / pkg / "__init__.py").write_text("")
-    (tmp_path / "models" / "a.py").write_text("from models.b import x\n")
-    (tmp_path / "models" / "b.py").write_text("def f():\n    from models.a import y\n")
-    (tmp_path / "models" / "c.py").write_text("import planner\n")
+    (tmp_path / "models" / "a.py").write_text("from sim2real.models.b import x\n")
+    (tmp_path / "models" / "b.py").write_text("def f():\n    from sim2real.models.a import y\n")
+    (tmp_path / "models" / "c.py").write_text("import sim2real.planner\n")
     graph = import_graph(module_files(tmp_path))
-    assert cycles(graph) == [["models.a", "models.b"]]
-    assert upward(graph) == ["models.c -> planner"]
+    assert cycles(graph) == [["sim2real.models.a", "sim2real.models.b"]]
+    assert upward(graph) == ["sim2real.models.c -> sim2real.planner"]
 
 
 @pytest.mark.parametrize("order", ["sorted", "reversed", "shuffled"])
@@ -41,7 +41,7 @@ def test_every_module_imports_in_any_order(order: str) -> None:
         names.reverse()
     elif order == "shuffled":
         random.Random(7).shuffle(names)
-    code = "import importlib\nfor n in %r:\n    importlib.import_module(n)\n" % names
+    code = f"import importlib\nfor n in {names!r}:\n    importlib.import_module(n)\n"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                        text=True, check=False, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -67,7 +67,7 @@ def test_license_is_spdx_with_the_file() -> None:
 
 
 def test_cli_start_imports_no_optional_dependency() -> None:
-    code = ("import sys\nfrom planner.cli import build_app\nbuild_app()\n"
+    code = ("import sys\nfrom sim2real.planner.cli import build_app\nbuild_app()\n"
             "print(sorted(m for m in ('rdkit', 'distributed', 'dask', 'pyarrow') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -78,9 +78,9 @@ def test_cli_start_imports_no_optional_dependency() -> None:
 def test_a_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
-    from case_studies.data import MissingExtraError
-    from case_studies.runner import dask_client
-    from models.errors import Sim2RealError
+    from sim2real.case_studies.data import MissingExtraError
+    from sim2real.case_studies.runner import dask_client
+    from sim2real.models.errors import Sim2RealError
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
@@ -90,3 +90,31 @@ def test_a_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPat
             as info, dask_client(workers=1):
         pass
     assert isinstance(info.value, Sim2RealError)   # the CLI prints it as a one-line error
+
+
+def test_package_list_covers_every_package_folder() -> None:
+    """``[tool.setuptools] packages`` names every folder with an ``__init__.py``, under the
+    installed prefix ``sim2real.`` (a folder missing from the list would be left out of the
+    wheel)."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = {"sim2real." + ".".join(p.parent.relative_to(ROOT).parts)
+             for top in ("models", "planner", "case_studies")
+             for p in (ROOT / top).rglob("__init__.py")}
+    assert listed == found
+    assert PYPROJECT["tool"]["setuptools"]["package-dir"] == {
+        "sim2real.models": "models", "sim2real.planner": "planner",
+        "sim2real.case_studies": "case_studies"}
+
+
+def test_users_own_models_module_does_not_shadow_the_package(tmp_path: Path) -> None:
+    """A notebook folder with its own ``models.py`` / ``planner.py`` still imports the
+    library: the installed import path is ``sim2real.*``."""
+    (tmp_path / "models.py").write_text("raise RuntimeError('the user models.py')\n")
+    (tmp_path / "planner.py").write_text("raise RuntimeError('the user planner.py')\n")
+    code = ("from sim2real.models.families import DEFAULT_FAMILY\n"
+            "from sim2real.planner import workflow\n"
+            "print(DEFAULT_FAMILY, workflow.__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "sim2real.planner.workflow" in out.stdout

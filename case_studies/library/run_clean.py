@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from case_studies.config import SweepConfig, load_config
-from case_studies.data import (
+from sim2real.case_studies.config import SweepConfig, load_config
+from sim2real.case_studies.data import (
     Dataset,
     Study,
     deduplicate,
@@ -39,8 +39,8 @@ from case_studies.data import (
     read_table,
     resolve_data_dir,
 )
-from case_studies.featurize import load_element_table, magpie_features
-from case_studies.runner import run_sweep
+from sim2real.case_studies.featurize import load_element_table, magpie_features
+from sim2real.case_studies.runner import run_sweep
 
 MAGMOM_FLOOR = 0.01
 MARKER = f"#GSmagmom<{MAGMOM_FLOOR:g}=0"

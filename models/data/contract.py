@@ -38,14 +38,23 @@ Examples
 
 from __future__ import annotations
 
-import warnings
+import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from models.errors import DataWarning, InputDataError
+from sim2real.models.data.sanity import (
+    OUTLIER_THRESHOLD,
+    check_gross_outliers,
+    check_metric_ranges,
+    replicate_outliers,
+)
+from sim2real.models.errors import DataWarning, InputDataError, warn_at_caller
+
+logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "task", "sim_source", "n_sim", "n_real", "seed", "error", "metric",
@@ -135,20 +144,43 @@ def read_table_file(path: Path, name: str, what: str) -> pd.DataFrame:
     ...     print(str(err)[:24])
     nope.csv: file not found
     """
+    if path.is_dir():
+        raise InputDataError(f"{name}: is a directory, not a table file. Fix: pass the path "
+                             f"of {what} (.csv or .parquet).")
     if not path.is_file():
         raise InputDataError(f"{name}: file not found. Fix: pass the path of {what} "
                              "(.csv or .parquet).")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            _check_csv_header(path, name, what)
             return pd.read_csv(path, dtype={"task": str, "sim_source": str, "metric": str},
                                keep_default_na=False, na_values=[""])
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
+    except InputDataError:
+        raise
     except Exception as exc:  # parser errors from pandas / pyarrow
         raise InputDataError(f"{name}: cannot be read as {suffix[1:]} ({exc}).") from exc
     raise InputDataError(f"{name}: unsupported file type '{suffix}'. Fix: use .csv or "
                          ".parquet.")
+
+
+def _check_csv_header(path: Path, name: str, what: str) -> None:
+    """Refuse an empty CSV and a header naming a column twice (pandas would rename the
+    second ``error`` to ``error.1`` and silently use the first)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        header = next(csv.reader(handle), None)
+    if not header or not any(h.strip() for h in header):
+        raise InputDataError(f"{name}: the file is empty (no header line). Fix: write "
+                             f"{what} with a header line and one row per entry.")
+    names = [h.strip() for h in header]
+    dup = sorted({h for h in names if names.count(h) > 1})
+    if dup:
+        where = {d: [i + 1 for i, h in enumerate(names) if h == d] for d in dup}
+        raise InputDataError(
+            f"{name}, line 1 (header): column(s) {dup} appear more than once (CSV columns "
+            f"{where}). Fix: keep one column of each name (rename or delete the others).")
 
 
 def _rows(index: pd.Index | np.ndarray, csv_lines: bool, limit: int = 8) -> str:
@@ -167,16 +199,16 @@ def validate_table(df: pd.DataFrame, origin: str = "<DataFrame>", *,
 
     See :func:`load_curves`; this is the in-memory part. Nothing is modified in ``df``.
     """
-    if len(df) == 0:
-        raise InputDataError(f"{origin}: the table has no rows. Fix: add measured evaluations.")
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise InputDataError(
             f"{origin}: missing column(s) {missing}; found {list(df.columns)}. Fix: the table "
             f"needs the columns {list(REQUIRED_COLUMNS)} (optional: {list(OPTIONAL_COLUMNS)}).")
+    if len(df) == 0:
+        raise InputDataError(f"{origin}: the table has no rows. Fix: add measured evaluations.")
     extra = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if extra:
-        warnings.warn(f"{origin}: ignoring unknown column(s) {extra}.", DataWarning, stacklevel=2)
+        warn_at_caller(f"{origin}: ignoring unknown column(s) {extra}.", DataWarning)
     table = df.reset_index(drop=True)
     out = pd.DataFrame(index=table.index)
     for col in ("task", "sim_source", "metric"):
@@ -191,9 +223,13 @@ def validate_table(df: pd.DataFrame, origin: str = "<DataFrame>", *,
         out["n_test"] = _optional_count(table["n_test"], origin, csv_lines)
     _check_sources(out, origin, csv_lines)
     _check_metrics(out, origin, csv_lines)
+    check_metric_ranges(out, origin, lambda index: _rows(index, csv_lines))
     _warn_duplicates(out, origin, csv_lines)
     curve_index, curves = identify_curves(out, origin, csv_lines)
     out["curve"] = curve_index
+    check_gross_outliers(out, origin, lambda index: _rows(index, csv_lines))
+    _warn_outliers(out, origin, csv_lines)
+    logger.debug("%s: %d rows, %d curves validated", origin, len(out), len(curves))
     return CurveData(table=out, curves=curves, origin=origin)
 
 
@@ -279,10 +315,21 @@ def _check_metrics(out: pd.DataFrame, origin: str, csv_lines: bool) -> None:
 def _warn_duplicates(out: pd.DataFrame, origin: str, csv_lines: bool) -> None:
     dup = out.duplicated(subset=list(KEY_COLUMNS), keep=False)
     if dup.any():
-        warnings.warn(
+        warn_at_caller(
             f"{origin}, {_rows(out.index[dup], csv_lines)}: duplicate rows for the same "
             f"{list(KEY_COLUMNS)}; they are kept as extra replicates. Fix: give each replicate "
-            "its own seed.", DataWarning, stacklevel=3)
+            "its own seed.", DataWarning)
+
+
+def _warn_outliers(out: pd.DataFrame, origin: str, csv_lines: bool) -> None:
+    bad = replicate_outliers(out)
+    if len(bad):
+        values = ", ".join(f"{v:.4g}" for v in out.loc[bad, "error"].head(4))
+        warn_at_caller(
+            f"{origin}, {_rows(bad, csv_lines)}, column 'error': value(s) {values} differ "
+            f"from the other replicates at the same size by more than {OUTLIER_THRESHOLD:g} "
+            "robust standard deviations (median / MAD of log error). Fix: check for a "
+            "failed run or a unit slip; drop the row if it is wrong.", DataWarning)
 
 
 def identify_curves(table: pd.DataFrame, origin: str = "<DataFrame>",

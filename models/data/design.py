@@ -12,7 +12,7 @@ thing for any metric and size range. Two layouts index the same table:
 Examples
 --------
 >>> import pandas as pd
->>> from models.data.contract import load_curves
+>>> from sim2real.models.data.contract import load_curves
 >>> df = pd.DataFrame({"task": "t", "sim_source": "none", "n_sim": 0,
 ...                    "n_real": [10, 100, 1000], "seed": 0, "error": [2.0, 1.0, 0.5],
 ...                    "metric": "MAE"})
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import NO_SOURCE, CurveData
-from models.errors import InputDataError, UnknownCurveError
+from sim2real.models.data.contract import NO_SOURCE, CurveData
+from sim2real.models.errors import InputDataError, UnknownCurveError
 
 LEVELS = {"curve": ("curve",), "surface": ("task", "pair")}
 NOISE_LEVEL = {"curve": "curve", "surface": "noise_group"}

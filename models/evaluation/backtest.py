@@ -33,8 +33,8 @@ Curves with fewer than 3 training sizes cannot be fitted: they are skipped with 
 
 Examples
 --------
->>> from models.examples import example_path
->>> from models.inference.spec import SamplerConfig
+>>> from sim2real.models.examples import example_path
+>>> from sim2real.models.inference.spec import SamplerConfig
 >>> result = run_backtest(example_path("synthetic"), train_fraction=0.125,
 ...                       sampler=SamplerConfig(draws=200, tune=200, chains=2))
 ... # doctest: +SKIP
@@ -53,13 +53,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
-from models.errors import ConvergenceWarning, DataWarning, InputDataError, SpecError
-from models.evaluation.least_squares import fit_power_law
-from models.evaluation.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
+from sim2real.models.data.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
+from sim2real.models.errors import ConvergenceWarning, DataWarning, InputDataError, SpecError
+from sim2real.models.evaluation.least_squares import fit_power_law
+from sim2real.models.evaluation.scoring import (
+    BacktestResult,
+    abs_log_error,
+    crps_from_draws,
+    interval_hits,
+)
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import Posterior
 
 METHODS: tuple[str, ...] = ("hierarchical", "per_curve", "least_squares")
 Progress = Callable[[str], None]

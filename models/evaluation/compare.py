@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import CurveData
-from models.errors import SpecError
-from models.families import CURVE_FAMILIES, FAMILIES, SURFACE_FAMILIES
-from models.inference.fit import as_curve_data, fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.files import arviz_groups
+from sim2real.models.data.contract import CurveData
+from sim2real.models.errors import SpecError
+from sim2real.models.families import CURVE_FAMILIES, FAMILIES, SURFACE_FAMILIES
+from sim2real.models.inference.fit import as_curve_data, fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.files import arviz_groups
 
 PARETO_K_WARN = 0.7
 
@@ -181,7 +181,7 @@ def check_candidates(names: Sequence[str], allowed: Sequence[str]) -> None:
     >>> check_candidates(["edt", "spline"], ["edt", "additive"])
     Traceback (most recent call last):
     ...
-    models.errors.SpecError: families ['edt', 'spline']: give at least two ... unknown ['spline'].
+    sim2real.models.errors.SpecError: families ['edt', 'spline']: give ... unknown ['spline'].
     """
     unknown = [f for f in names if f not in allowed]
     if unknown or len(set(names)) < 2:

@@ -22,13 +22,29 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
-from models.data.contract import NO_SOURCE
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.models.data.contract import NO_SOURCE
+from sim2real.models.errors import InputDataError
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
 
 
-def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Least-squares ``(c, d, alpha)`` of ``y = c + d x^-alpha`` (log residuals)."""
+class LeastSquaresFitError(InputDataError):
+    """A least-squares fit failed (too few sizes, non-finite errors, no convergence)."""
+
+
+def fit_power_law(x: np.ndarray, y: np.ndarray, *,
+                  strict: bool = False) -> tuple[float, float, float]:
+    """Least-squares ``(c, d, alpha)`` of ``y = c + d x^-alpha`` (log residuals).
+
+    When the fit fails (fewer than 3 distinct sizes, errors not finite and > 0, no
+    convergence), ``strict`` raises :class:`LeastSquaresFitError`; otherwise the starting
+    guess is returned (the backtest's lenient behaviour).
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if strict and len(np.unique(x)) < 3:
+        raise LeastSquaresFitError(f"{len(np.unique(x))} distinct size(s) cannot determine "
+                                   "the 3 parameters (any curve through them fits)")
+    if strict and not np.all(np.isfinite(y) & (y > 0)):
+        raise LeastSquaresFitError("errors must be finite and > 0")
 
     def f(xx: np.ndarray, lc: float, ld: float, a: float) -> np.ndarray:
         return np.log(np.exp(lc) + np.exp(ld) * xx ** (-a))
@@ -40,8 +56,12 @@ def fit_power_law(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
             warnings.simplefilter("ignore")
             p, _ = curve_fit(f, x, np.log(y), p0=[np.log(c0), np.log(d0), 0.5],
                              bounds=([-20.0, -20.0, 0.01], [10.0, 30.0, 3.0]), maxfev=5000)
+        if not np.all(np.isfinite(p)):
+            raise ValueError(f"non-finite parameters {p.tolist()}")
         return float(np.exp(p[0])), float(np.exp(p[1])), float(p[2])
-    except (RuntimeError, ValueError):
+    except (RuntimeError, ValueError, TypeError) as exc:
+        if strict:
+            raise LeastSquaresFitError(f"{len(x)} size(s): {exc}") from exc
         return c0, d0, 0.5
 
 
@@ -59,10 +79,19 @@ def curve_groups(table: Any) -> list[tuple[str, str, float | None, np.ndarray, n
     return out
 
 
-def least_squares_model(table: Any) -> PowerLawDraws:
-    """One-draw :class:`PowerLawDraws` from least-squares fits of every curve."""
+def least_squares_model(table: Any, *, strict: bool = False) -> PowerLawDraws:
+    """One-draw :class:`PowerLawDraws` from least-squares fits of every curve.
+
+    ``strict``: a curve whose fit fails raises :class:`LeastSquaresFitError` naming it
+    (instead of silently keeping the fit's starting guess).
+    """
     curves = {}
     for task, src, m, x, y in curve_groups(table):
-        c, d, a = fit_power_law(x, y)
+        try:
+            c, d, a = fit_power_law(x, y, strict=strict)
+        except LeastSquaresFitError as exc:
+            raise LeastSquaresFitError(
+                f"curve (task '{task}', sim_source '{src}'): the least-squares fit of "
+                f"E = c + d x^-alpha failed ({exc}).") from exc
         curves[(task, src)] = CurveDraws(np.array([c]), np.array([d]), np.array([a]), m)
     return PowerLawDraws(curves)

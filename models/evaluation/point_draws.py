@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from models.data.contract import NO_SOURCE
-from models.errors import UnknownCurveError
-from models.families.ops import as_numpy, broadcast_sizes, is_torch
+from sim2real.models.data.contract import NO_SOURCE
+from sim2real.models.errors import UnknownCurveError
+from sim2real.models.families.ops import as_numpy, broadcast_sizes, is_torch
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ True
 
 from __future__ import annotations
 
-from models.data.contract import NO_SOURCE, CurveData
-from models.data.design import check_surface_support
-from models.errors import InputDataError, SpecError
-from models.families import (
+from sim2real.models.data.contract import NO_SOURCE, CurveData
+from sim2real.models.data.design import check_surface_support
+from sim2real.models.errors import InputDataError, SpecError
+from sim2real.models.families import (
     additive,
     broken_power_law,
     edt,
@@ -36,7 +36,7 @@ from models.families import (
     power_law,
     power_law_floor,
 )
-from models.families.base import Family, Param
+from sim2real.models.families.base import Family, Param
 
 FAMILIES: dict[str, Family] = {m.FAMILY.name: m.FAMILY for m in (
     power_law_floor, power_law, broken_power_law, exp_saturation, onset_power_law, edt,
@@ -62,7 +62,7 @@ __all__ = ["AUTO", "CURVE_FAMILIES", "DEFAULT_FAMILY", "FAMILIES", "JOINT_FAMILY
 
 #: ``family="auto"``: the joint surface where the data has an n_sim x n_real grid.
 AUTO = "auto"
-JOINT_FAMILY = "edt"
+JOINT_FAMILY = "edt_negative"
 
 
 def resolve_family(name: str, data: CurveData) -> str:
@@ -76,7 +76,7 @@ def resolve_family(name: str, data: CurveData) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> from models.data.contract import load_curves
+    >>> from sim2real.models.data.contract import load_curves
     >>> df = pd.DataFrame({"task": "t", "sim_source": "none", "n_sim": 0,
     ...                    "n_real": [10, 100, 1000], "seed": 0, "error": [2.0, 1.0, 0.5],
     ...                    "metric": "MAE"})

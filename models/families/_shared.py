@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = floor_split(NUMPY_OPS, {"log_e": np.log(1.0), "logit_f": 0.0})
 >>> [round(float(np.exp(v)), 3) for v in (p["log_c"], p["log_a"])]
 [0.5, 0.5]
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 #: Error at the reference size (log, scale-free): well identified by data, not pooled.
 LOG_E = Prior("Normal", mu=0.0, sigma=1.0)

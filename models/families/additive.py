@@ -11,7 +11,7 @@ share ``h = C / (C + G)`` of the scratch floor; per (task, database): ``alpha, n
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.5), "beta": 0.5, "log_g": np.log(0.3),
 ...      "alpha": 0.4, "log_n0": 0.0}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lm": 0.0, "u": 0.0}, p))), 6)
@@ -25,10 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, invert_floor_power
-from models.families.base import NOISE_PRIORS, Family, Param
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families._shared import (
+    LOG_E,
+    LOGIT_F,
+    exponent_priors,
+    floor_split,
+    invert_floor_power,
+)
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 
 def derive(ops: Ops, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,6 +75,8 @@ FAMILY = Family(
              "alpha": ("pair", lambda d, r: d["alpha"]),
              "n0": ("pair", lambda d, r: r["n_ref"] * np.exp(d["log_n0"]))},
     log_floor=scratch_floor,
+    # the simulation term vanishes: C + A (m / m_ref)^-beta at the point's n_real
+    log_sim_floor=lambda x, p: np.logaddexp(p["log_c"], p["log_a"] - p["beta"] * x["lm"]),
     log_size_to_reach=lambda le, p: invert_floor_power(le, scratch_floor(p), p["log_a"],
                                                        p["beta"]),
 )

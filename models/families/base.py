@@ -19,7 +19,7 @@ branches on a family's name.
 
 Examples
 --------
->>> from models.families import get_family
+>>> from sim2real.models.families import get_family
 >>> fam = get_family("power_law_floor")
 >>> fam.layout, [p.name for p in fam.params]
 ('curve', ['log_e', 'logit_f', 'log_alpha'])
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import SpecError
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.errors import SpecError
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 LAYOUTS = {"curve": ("curve",), "surface": ("task", "pair")}
 #: Priors every family has (per noise group; Student-t degrees of freedom).
@@ -89,7 +89,9 @@ class Family:
     ``log_floor(p)`` is ``log(floor / scale)`` as the primary size (``x``; ``n_real`` from
     scratch for surfaces) grows without bound (``-inf``: no floor);
     ``log_size_to_reach(log_error, p)`` the primary ``log(size / ref)`` at which the error
-    reaches ``log_error`` (``inf`` if never).
+    reaches ``log_error`` (``inf`` if never). ``log_sim_floor(x, p)`` (surfaces) is
+    ``log(floor / scale)`` along a database route, ``n_sim`` growing without bound at the
+    inputs ``x`` of the point (its ``lm``).
     """
 
     name: str
@@ -104,6 +106,7 @@ class Family:
     display: Mapping[str, tuple[str, Display]] = field(default_factory=dict)
     log_floor: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None
     log_size_to_reach: Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray] | None = None
+    log_sim_floor: Callable[[Mapping[str, Any], Mapping[str, np.ndarray]], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.check()

@@ -7,7 +7,7 @@ fixed sharpness ``s = 0.5`` (``lx = log(x / x_ref)``, so ``B = 1`` at ``x_ref``)
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.8), "alpha": 0.5, "alpha2": 0.5,
 ...      "log_xb": 0.0}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lx": 0.0}, p))), 6)
@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split
-from models.families.base import NOISE_PRIORS, Family, Param
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 SHARPNESS = 0.5
 

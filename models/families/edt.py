@@ -11,7 +11,7 @@ pooled across databases.
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.8), "beta": 0.5, "log_t0": 0.0,
 ...      "a_t": 0.5, "b_t": 0.0}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lm": 0.0, "u": 0.0}, p))), 6)
@@ -25,10 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, invert_floor_power
-from models.families.base import NOISE_PRIORS, Family, Param
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families._shared import (
+    LOG_E,
+    LOGIT_F,
+    exponent_priors,
+    floor_split,
+    invert_floor_power,
+)
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 
 def log_effective(ops: Ops, x: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -65,5 +71,7 @@ FAMILY = Family(
              "alpha_T": ("pair", lambda d, r: d["a_t"]),
              "beta_T": ("pair", lambda d, r: d["b_t"])},
     log_floor=lambda p: p["log_c"],
+    # T grows without bound in n (a_t > 0): every database route tends to the task floor C
+    log_sim_floor=lambda x, p: p["log_c"],
     log_size_to_reach=lambda le, p: invert_floor_power(le, p["log_c"], p["log_a"], p["beta"]),
 )

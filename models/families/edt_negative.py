@@ -12,7 +12,7 @@ with ``h >= 0`` per (task, database) (``h = 0``: plain EDT) and ``log u_h`` pool
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.8), "beta": 0.5, "log_t0": -9.0,
 ...      "a_t": 0.5, "b_t": 0.0, "nt_h": 0.5, "log_uh": 0.0}
 >>> e = lambda u: float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lm": 0.0, "u": u}, p)))
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from models.families import edt
-from models.families.base import Family, Param
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families import edt
+from sim2real.models.families.base import Family, Param
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 
 def log_error(ops: Ops, x: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
@@ -52,4 +52,5 @@ FAMILY = Family(
              "h": ("pair", lambda d, r: d["nt_h"]),
              "n_h": ("pair", lambda d, r: r["n_ref"] * np.exp(d["log_uh"]))},
     log_floor=edt.FAMILY.log_floor, log_size_to_reach=edt.FAMILY.log_size_to_reach,
+    log_sim_floor=edt.FAMILY.log_sim_floor,  # the bump vanishes as n grows
 )

@@ -6,7 +6,7 @@ in units of ``x_ref``, so ``E(x_ref) = C + A``.
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.8), "gamma": 1.0, "log_xs": 0.0}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lx": 0.0}, p))), 6)
 1.0
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, floor_split
-from models.families.base import NOISE_PRIORS, Family, Param
-from models.families.priors import Prior
+from sim2real.models.families._shared import LOG_E, LOGIT_F, floor_split
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families.priors import Prior
 
 FAMILY = Family(
     name="exp_saturation", layout="curve",

@@ -11,7 +11,7 @@ so ``E(x_ref) = C + A``.
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.2), "log_a": np.log(0.8), "alpha": 0.5, "log_x0": 0.0}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lx": 0.0}, p))), 6)
 1.0
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split
-from models.families.base import NOISE_PRIORS, Family, Param
-from models.families.ops import Ops
-from models.families.priors import Prior
+from sim2real.models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families.ops import Ops
+from sim2real.models.families.priors import Prior
 
 
 def log_error(ops: Ops, x: Mapping[str, Any], p: Mapping[str, Any]) -> Any:

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_e": 0.0, "alpha": 1.0}
 >>> float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lx": np.log(2.0)}, p)))
 0.5
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families._shared import LOG_E, exponent_priors
-from models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families._shared import LOG_E, exponent_priors
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
 
 FAMILY = Family(
     name="power_law", layout="curve", description="E = D x^-alpha (no floor)",

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np
->>> from models.families.ops import NUMPY_OPS
+>>> from sim2real.models.families.ops import NUMPY_OPS
 >>> p = {"log_c": np.log(0.1), "log_a": np.log(0.5), "alpha": 0.5}
 >>> round(float(np.exp(FAMILY.log_error(NUMPY_OPS, {"lx": np.log(4.0)}, p))), 6)
 0.35
@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.families._shared import LOG_E, LOGIT_F, exponent_priors, floor_split, invert_floor_power
-from models.families.base import NOISE_PRIORS, Family, Param
+from sim2real.models.families._shared import (
+    LOG_E,
+    LOGIT_F,
+    exponent_priors,
+    floor_split,
+    invert_floor_power,
+)
+from sim2real.models.families.base import NOISE_PRIORS, Family, Param
 
 FAMILY = Family(
     name="power_law_floor", layout="curve",

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import SpecError
+from sim2real.models.errors import SpecError
 
 # distribution -> (required parameters, parameters that must be > 0, positive support?)
 _DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {
@@ -159,7 +159,7 @@ def resolve_priors(overrides: Mapping[str, Prior] | None,
     >>> resolve_priors({"beta": Prior("Normal", mu=0.0, sigma=1.0)}, base, "the power law")
     Traceback (most recent call last):
     ...
-    models.errors.SpecError: unknown prior 'beta' for the power law. Fix: use one of ...
+    sim2real.models.errors.SpecError: unknown prior 'beta' for the power law. Fix: use one of ...
     """
     base = defaults
     merged = dict(base)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.families import get_family
-from models.families.ops import NUMPY_OPS
+from sim2real.models.families import get_family
+from sim2real.models.families.ops import NUMPY_OPS
 
 COLUMNS = ["task", "sim_source", "n_sim", "n_real", "seed", "error", "metric"]
 

@@ -16,7 +16,7 @@ potential), which is exact and several times cheaper; Student-t has one term per
 Examples
 --------
 >>> import pandas as pd
->>> from models.data.contract import load_curves
+>>> from sim2real.models.data.contract import load_curves
 >>> df = pd.DataFrame({"task": "t", "sim_source": "none", "n_sim": 0,
 ...                    "n_real": [10, 100, 1000], "seed": 0, "error": [2.0, 1.0, 0.5],
 ...                    "metric": "MAE"})
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from models.data.design import Design, make_design, replicate_cells
-from models.families.ops import pytensor_ops
-from models.inference.spec import ModelSpec
+from sim2real.models.data.design import Design, make_design, replicate_cells
+from sim2real.models.families.ops import pytensor_ops
+from sim2real.models.inference.spec import ModelSpec
 
 __all__ = ["build_model", "make_design"]
 

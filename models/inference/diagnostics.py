@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ConvergenceWarning
+from sim2real.models.errors import ConvergenceWarning
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100

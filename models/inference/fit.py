@@ -2,8 +2,8 @@
 
 Examples
 --------
->>> from models.examples import example_path
->>> from models.inference.spec import ModelSpec, SamplerConfig
+>>> from sim2real.models.examples import example_path
+>>> from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 >>> post = fit(example_path("synthetic"), ModelSpec(family="power_law_floor"),
 ...            SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
 >>> post.summary().head()  # doctest: +SKIP
@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import CurveData, load_curves
-from models.data.design import make_design
-from models.errors import ConvergenceWarning
-from models.families.ops import NUMPY_OPS
-from models.inference.build import build_model, row_parameters
-from models.inference.diagnostics import compute_diagnostics, warn_if_failed
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
-from models.posterior.files import public_draws
+from sim2real.models.data.contract import CurveData, load_curves
+from sim2real.models.data.design import make_design
+from sim2real.models.errors import ConvergenceWarning
+from sim2real.models.families.ops import NUMPY_OPS
+from sim2real.models.inference.build import build_model, row_parameters
+from sim2real.models.inference.diagnostics import compute_diagnostics, warn_if_failed
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import Posterior
+from sim2real.models.posterior.files import public_draws
 
 
 def as_curve_data(data: CurveData | pd.DataFrame | str | Path) -> CurveData:
@@ -45,7 +45,8 @@ def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = No
     data : CurveData, DataFrame or path
         The learning curves (validated here if not already).
     spec : ModelSpec, optional
-        Family, likelihood and prior overrides (default: power law with a floor, Normal).
+        Family, likelihood and prior overrides (default: power law with a floor, Normal;
+        ``ModelSpec(family="auto")`` picks the joint surface where the data supports it).
     sampler : SamplerConfig, optional
         Draws, tuning, chains, seed, backend.
 
@@ -56,14 +57,14 @@ def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = No
 
     Examples
     --------
-    >>> from models.examples import example_path
+    >>> from sim2real.models.examples import example_path
     >>> post = fit(example_path("synthetic"), ModelSpec(family="exp_saturation"),
     ...            SamplerConfig(draws=100, tune=100, chains=2))  # doctest: +SKIP
     >>> post.error_draws("bandgap_synth", "none", 0, [100.0]).shape  # doctest: +SKIP
     (200, 1)
     """
     curves = as_curve_data(data)
-    spec = spec or ModelSpec()
+    spec = (spec or ModelSpec()).resolve(curves)
     spec.validate()
     sampler = sampler or SamplerConfig()
     sampler.validate()

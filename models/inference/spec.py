@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import SpecError
-from models.families import DEFAULT_FAMILY, Family, get_family
-from models.families.priors import Prior, resolve_priors
+from sim2real.models.errors import SpecError
+from sim2real.models.families import AUTO, DEFAULT_FAMILY, Family, get_family, resolve_family
+from sim2real.models.families.priors import Prior, resolve_priors
 
 LIKELIHOODS = ("normal", "student_t")
 BACKENDS = ("nutpie", "pymc")
@@ -37,7 +37,9 @@ class ModelSpec:
     ----------
     family : str
         Model family (:data:`models.families.FAMILIES`); default ``"power_law_floor"``,
-        E = C + D x^(-alpha).
+        E = C + D x^(-alpha). ``"auto"``: the planning model the data supports (the joint
+        surface E(n_sim, n_real) where a transfer route has more than one ``n_real``
+        level, else the default curve family), chosen by :meth:`resolve`.
     likelihood : str
         ``"normal"`` or ``"student_t"`` on log error.
     priors : Mapping[str, Prior]
@@ -53,8 +55,22 @@ class ModelSpec:
         """The :class:`~models.families.base.Family` object of :attr:`family`."""
         return get_family(self.family)
 
+    def resolve(self, data: Any) -> ModelSpec:
+        """This spec with ``family="auto"`` replaced by the family ``data`` supports
+        (:func:`models.families.resolve_family`); unchanged otherwise."""
+        if self.family != AUTO:
+            return self
+        return ModelSpec(family=resolve_family(AUTO, data), likelihood=self.likelihood,
+                         priors=dict(self.priors))
+
     def validate(self) -> None:
-        """Raise :class:`SpecError` if any field is invalid."""
+        """Raise :class:`SpecError` if any field is invalid (``family="auto"``: the
+        priors are checked once :meth:`resolve` has chosen the family)."""
+        if self.family == AUTO:
+            if self.likelihood not in LIKELIHOODS:
+                raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
+                                f"{list(LIKELIHOODS)}.")
+            return
         get_family(self.family)
         if self.likelihood not in LIKELIHOODS:
             raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "

@@ -23,15 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.data.contract import NO_SOURCE, CurveData
-from models.data.design import Design, locate, make_design, query_inputs
-from models.errors import InputDataError
-from models.families.base import Family
-from models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
-from models.inference.build import row_parameters
-from models.inference.diagnostics import Diagnostics
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.files import read_file, write_file
+from sim2real.models.data.contract import NO_SOURCE, CurveData
+from sim2real.models.data.design import Design, locate, make_design, query_inputs
+from sim2real.models.errors import InputDataError
+from sim2real.models.families.base import Family
+from sim2real.models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
+from sim2real.models.inference.build import row_parameters
+from sim2real.models.inference.diagnostics import Diagnostics
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.files import read_file, write_file
 
 DEFAULT_QUANTILES = (0.05, 0.5, 0.95)
 
@@ -150,10 +150,24 @@ class Posterior:
         The primary size is the curve's varying axis, or ``n_real`` from scratch on a
         surface; ``None`` also where the route varies another axis.
         """
+        if self.design.layout == "surface" and sim_source != NO_SOURCE:
+            return self._sim_floor(task, sim_source, n_sim, n_real)
         p = self._primary(task, sim_source, n_sim, n_real)
         if p is None or self.family.log_floor is None:
             return None
         return p["scale"] * np.exp(self.family.log_floor(p))
+
+    def _sim_floor(self, task: str, sim_source: str, n_sim: float,
+                   n_real: float) -> np.ndarray | None:
+        """Floor of a surface's database route (``n_sim`` -> inf at this ``n_real``)."""
+        if self.family.log_sim_floor is None:
+            return None
+        raw = (np.array([float(n_sim)]), np.array([float(n_real)]))
+        _, where = locate(self.design, self.data, task, sim_source, raw)
+        x = query_inputs(self.design, NUMPY_OPS, where, *raw, np.asarray)
+        p = self.point_parameters(task, sim_source, n_sim, n_real)
+        x0 = {k: np.asarray(v).reshape(-1)[0] for k, v in x.items()}
+        return p["scale"] * np.exp(np.asarray(self.family.log_sim_floor(x0, p), dtype=float))
 
     def route_size_to_reach(self, task: str, sim_source: str, n_sim: float, n_real: float,
                             target: float) -> np.ndarray | None:
@@ -175,8 +189,8 @@ class Posterior:
             return None
         return self.point_parameters(task, sim_source, n_sim, n_real)
 
-    def predict(self, queries: pd.DataFrame,
-                quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
+    def predict(self, queries: pd.DataFrame, quantiles: Sequence[float] = DEFAULT_QUANTILES,
+                origin: str = "queries") -> pd.DataFrame:
         """Predict the expected error at each query row.
 
         Parameters
@@ -185,24 +199,36 @@ class Posterior:
             Columns ``task, sim_source, n_sim, n_real`` (one row per query).
         quantiles : sequence of float
             Posterior quantiles to report, each in (0, 1).
+        origin : str
+            Name of the query table in error messages (e.g. its file).
 
         Returns
         -------
         DataFrame
-            The queries plus ``mean`` and one column per quantile (``q05``, ``q50``...).
+            The queries plus ``mean``, one column per quantile (``q05``, ``q50``...),
+            ``extrapolation`` (factor beyond the measured range of the query's curve, 1
+            inside it; :mod:`models.posterior.extrapolation`) and ``extrapolated``
+            (factor > 10).
         """
+        from sim2real.models.errors import Sim2RealError
+        from sim2real.models.posterior.extrapolation import add_extrapolation
+
         names = quantile_names(quantiles)
-        check_queries(queries)
+        check_queries(queries, origin)
         out = queries[["task", "sim_source", "n_sim", "n_real"]].reset_index(drop=True).copy()
         stats = np.empty((len(out), 1 + len(names)))
         for i, row in enumerate(out.itertuples(index=False)):
-            draws = self.error_draws(str(row.task), str(row.sim_source), float(row.n_sim),
-                                     float(row.n_real))[:, 0]
+            try:
+                draws = self.error_draws(str(row.task), str(row.sim_source),
+                                         float(row.n_sim), float(row.n_real))[:, 0]
+            except Sim2RealError as exc:
+                raise type(exc)(f"{origin}, row {i + 1}: {exc} Fix: query a task / "
+                                "sim_source / size the posterior covers.") from exc
             stats[i] = [draws.mean(), *np.quantile(draws, list(quantiles))]
         out["mean"] = stats[:, 0]
         for j, name in enumerate(names):
             out[name] = stats[:, j + 1]
-        return out
+        return add_extrapolation(self, out)
 
     # ------------------------------------------------------------------ model checking
     def mean_log_error(self) -> np.ndarray:
@@ -325,16 +351,37 @@ def quantile_names(quantiles: Sequence[float]) -> list[str]:
 
 
 def check_queries(queries: pd.DataFrame, origin: str = "queries") -> None:
-    """Validate a size-query table (columns task, sim_source, n_sim, n_real)."""
+    """Validate a size-query table (columns task, sim_source, n_sim, n_real).
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"task": ["a"], "sim_source": ["none"], "n_sim": [0],
+    ...                   "n_real": [float("inf")]})
+    >>> try:
+    ...     check_queries(q, "at.csv")
+    ... except InputDataError as exc:
+    ...     print(str(exc)[:36])
+    at.csv, rows [1], column 'n_real': m
+    """
     need = ["task", "sim_source", "n_sim", "n_real"]
     missing = [c for c in need if c not in queries.columns]
     if missing:
-        raise InputDataError(f"{origin}: missing column(s) {missing}. Fix: a query table has "
-                             f"columns {need}, one row per query.")
-    for col in ("n_sim", "n_real"):
-        values = pd.to_numeric(queries[col], errors="coerce")
-        bad = values.isna() | (values < 0)
+        raise InputDataError(f"{origin}: missing column(s) {missing}; found "
+                             f"{list(queries.columns)}. Fix: a query table has columns "
+                             f"{need}, one row per query.")
+    if len(queries) == 0:
+        raise InputDataError(f"{origin}: no query rows. Fix: add one row per query.")
+    for col in ("task", "sim_source"):
+        text = queries[col].astype("string").str.strip()
+        bad = text.isna() | (text == "")
         if bad.any():
             rows = [int(i) + 1 for i in queries.index[bad][:5]]
-            raise InputDataError(f"{origin}, rows {rows}, column '{col}': must be a number "
-                                 ">= 0. Fix: correct the size.")
+            raise InputDataError(f"{origin}, rows {rows}, column '{col}': empty value. "
+                                 "Fix: fill in a name.")
+    for col in ("n_sim", "n_real"):
+        values = pd.to_numeric(queries[col], errors="coerce")
+        bad = values.isna() | (values < 0) | ~np.isfinite(values.fillna(0.0))
+        if bad.any():
+            rows = [int(i) + 1 for i in queries.index[bad][:5]]
+            raise InputDataError(f"{origin}, rows {rows}, column '{col}': must be a finite "
+                                 "number >= 0. Fix: correct the size.")

@@ -13,17 +13,20 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.data.contract import REQUIRED_COLUMNS, CurveData, validate_table
-from models.data.io import atomic_path
-from models.errors import InputDataError
-from models.inference.diagnostics import compute_diagnostics
-from models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.data.contract import REQUIRED_COLUMNS, CurveData, validate_table
+from sim2real.models.data.io import atomic_path
+from sim2real.models.errors import InputDataError
+from sim2real.models.inference.diagnostics import compute_diagnostics
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+
+logger = logging.getLogger(__name__)
 
 #: ``sim2real_kind`` written by this release; release 0.1 wrote one kind per posterior class.
 KIND = "sim2real_posterior"
@@ -112,6 +115,8 @@ def read_file(path: str | Path) -> tuple[Any, CurveData, ModelSpec, SamplerConfi
                              "file written by `sim2real fit`.") from exc
     if "n_test" in table:
         table["n_test"] = table["n_test"].astype("Int64")
+    logger.debug("%s: a '%s' posterior (%d chains x %d draws)", path, spec.family,
+                 idata.posterior.sizes.get("chain", 0), idata.posterior.sizes.get("draw", 0))
     data = validate_table(table, str(attrs.get("sim2real_origin", path)))
     diagnostics = compute_diagnostics(
         idata, var_names=spec.model_family.diagnostic_vars(idata.posterior))

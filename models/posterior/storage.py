@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.posterior.base import Posterior
+from sim2real.models.posterior.base import Posterior
 
 
 def load_posterior(path: str | Path) -> Posterior:

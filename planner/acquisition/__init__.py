@@ -1,6 +1,6 @@
 """BoTorch side of the planner: posterior draws as an ensemble model and risk objectives."""
 
-from planner.acquisition.objectives import (
+from sim2real.planner.acquisition.objectives import (
     Objective,
     cvar,
     expected_error,

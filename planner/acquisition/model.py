@@ -21,8 +21,8 @@ from botorch.models.ensemble import EnsembleModel
 from botorch.utils.transforms import t_batch_mode_transform
 from torch import Tensor
 
-from planner.acquisition.objectives import Objective, ObjectiveContext
-from planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.acquisition.objectives import Objective, ObjectiveContext
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 
 
 class DrawEnsembleModel(EnsembleModel):

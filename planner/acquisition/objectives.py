@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import PlanningError
+from sim2real.models.errors import PlanningError
 
 TAU = 0.05
 TIE = 1e-4
@@ -80,7 +80,28 @@ class Objective:
         shortfall = (per_task - met.mean(-2)).clamp(min=0.0).mean(-1)
         if self.joint:
             shortfall = shortfall + (need - p_all).clamp(min=0.0)
-        return -(cost / ctx.budget + self.penalty * shortfall) + tie
+        return -(cost / ctx.budget * cost_tie(weighted) + self.penalty * shortfall)
+
+
+def cost_tie(weighted: Any) -> Any:
+    """Factor ``1 + TIE * e / (1 + e)`` on the batch cost (``e``: mean weighted error).
+
+    Of two batches of (nearly) equal cost, the one with the lower error is preferred; the
+    factor is below ``1 + TIE``, so it can never outweigh a cost difference larger than
+    ``TIE`` times the cost. Being relative to the batch's own cost, it keeps the cheapest
+    batch the same whatever the budget once the budget is not binding (an additive tie
+    ``TIE * e`` outweighed the cost term ``cost / budget`` at huge budgets, and a budget of
+    1e12 bought millions of samples where 1e6 bought a few hundred thousand). At a
+    binding budget (``cost == budget``) it equals the additive tie up to the bound on e.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(float(cost_tie(torch.tensor([[1.0, 1.0]]))[0]), 6)
+    1.00005
+    """
+    e = weighted.mean(-1)
+    return 1.0 + TIE * e / (1.0 + e)
 
 
 def targets_met(errors: Any, targets: Any, smooth: bool = False) -> Any:

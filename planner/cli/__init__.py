@@ -20,7 +20,7 @@ def build_app() -> typer.Typer:
     ...     c.name for c in app.registered_commands}
     True
     """
-    from planner.cli import _backtest, _curves, _models, _plan, _report, _sweep
+    from sim2real.planner.cli import _backtest, _curves, _models, _plan, _report, _sweep
 
     app = typer.Typer(
         name="sim2real",
@@ -48,11 +48,26 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _root(version: bool = typer.Option(False, "--version", callback=_version,
-                                       is_eager=True, help="Print the version and exit.")
-          ) -> None:
+def _root(ctx: typer.Context,
+          version: bool = typer.Option(False, "--version", callback=_version,
+                                       is_eager=True, help="Print the version and exit."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Only results, warnings "
+                                     "and errors: no progress bars or info notes."),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show debug "
+                                       "messages (files read, sampler and optimizer "
+                                       "steps).")) -> None:
     """Bayesian planning of simulation and experiment budgets from Sim2Real learning
-    curves."""
+    curves.
+
+    Exit codes: 0 success, 1 bad input data or option values (the message names the file,
+    row, column and a fix; nothing is written), 2 usage errors (unknown option, bad
+    syntax).
+    """
+    from sim2real.planner.cli._common import configure_logging
+
+    if quiet and verbose:
+        raise typer.BadParameter("use --quiet or --verbose, not both.")
+    ctx.call_on_close(configure_logging(quiet=quiet, verbose=verbose))
 
 
 def main() -> None:

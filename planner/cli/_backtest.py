@@ -6,7 +6,7 @@ hierarchical model, per-curve Bayesian fits and least squares side by side (see
 
 Examples
 --------
->>> from planner.cli._backtest import parse_methods
+>>> from sim2real.planner.cli._backtest import parse_methods
 >>> parse_methods("hierarchical, least_squares")
 ['hierarchical', 'least_squares']
 """
@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import atomic_write_text, console, fail_on_error
+from sim2real.planner.cli._common import atomic_write_text, console, fail_on_error
 
 _PER_CURVE_COLUMNS = {"curve_id": "curve", "method": "method", "n_sizes": "sizes",
                       "n_obs": "reps", "max_extrapolation": "max x",
@@ -31,8 +31,8 @@ _METHOD_SHORT = {"hierarchical": "hierarchical", "per_curve": "per-curve", "leas
 
 def parse_methods(text: str) -> list[str]:
     """Comma-separated method names, checked against :data:`models.evaluation.backtest.METHODS`."""
-    from models.errors import SpecError
-    from models.evaluation.backtest import METHODS
+    from sim2real.models.errors import SpecError
+    from sim2real.models.evaluation.backtest import METHODS
 
     names = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in names if m not in METHODS]
@@ -68,9 +68,9 @@ def backtest(
     "power_law_floor",
 ) -> None:
     """Backtest the extrapolation: fit small sizes, predict held-out large sizes, score."""
-    from models.errors import DataWarning
-    from models.evaluation.backtest import run_backtest
-    from models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.models.errors import DataWarning
+    from sim2real.models.evaluation.backtest import run_backtest
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 
     with fail_on_error():
         spec = ModelSpec(family=family, likelihood=likelihood)
@@ -135,7 +135,7 @@ def _table(frame: Any, title: str) -> Any:
     """A compact rich table: short method names, 3-decimal scores, coverages in percent."""
     import numpy as np
 
-    from planner.report.tables import render_frame
+    from sim2real.planner.report.tables import render_frame
 
     def fmt(col: str, v: float) -> str:
         if not np.isfinite(v):

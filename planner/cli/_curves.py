@@ -8,22 +8,29 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import console, fail_on_error, write_table_atomic
+from sim2real.planner.cli._common import (
+    console,
+    escape,
+    fail_on_error,
+    note,
+    print_warnings,
+    status,
+    write_table_atomic,
+)
 
 
 def validate(curves: Annotated[Path, typer.Argument(help="Learning-curve table "
                                                      "(.csv or .parquet).")]) -> None:
     """Check a learning-curve table against the contract and summarize its curves."""
-    from models.data.contract import load_curves
-    from planner.report.tables import render_curve_summary
+    from sim2real.models.data.contract import load_curves
+    from sim2real.planner.report.tables import render_curve_summary
 
     with fail_on_error(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = load_curves(curves)
-    for w in caught:
-        console.print(f"[yellow]warning:[/yellow] {w.message}")
-    console.print(f"{curves}: {len(data.table)} rows, {len(data.curves)} curves, "
-                  f"{len(data.tasks)} tasks", soft_wrap=True, highlight=False)
+    print_warnings(caught)
+    console.print(escape(f"{curves}: {len(data.table)} rows, {len(data.curves)} curves, "
+                         f"{len(data.tasks)} tasks"), soft_wrap=True, highlight=False)
     console.print(render_curve_summary(data.summary()))
 
 
@@ -41,15 +48,18 @@ def fit(
                                                         "curves).")] = None,
     backend: Annotated[str, typer.Option(help="nutpie or pymc.")] = "nutpie",
     family: Annotated[str, typer.Option("--family", "--form", help=(
-        "Model family: power_law_floor (default), power_law, broken_power_law, "
-        "exp_saturation (single-axis curves) or edt, additive (two-axis surfaces "
-        "E(n_sim, n_real)); rank them with `sim2real compare`."))] = "power_law_floor",
+        "Model family: auto (default: the joint surface edt_negative when a transfer "
+        "route is measured at more than one n_real, else power_law_floor), or one of "
+        "power_law_floor, power_law, broken_power_law, exp_saturation, onset_power_law "
+        "(single-axis curves), edt, edt_negative, additive (two-axis surfaces "
+        "E(n_sim, n_real)); rank them with `sim2real compare`."))] = "auto",
     prior: Annotated[list[str] | None, typer.Option(
         help="Override a default prior: NAME=Distribution(param=value, ...), e.g. "
              "log_alpha_mu='Normal(mu=-2, sigma=1)' (names: docs/models.md). "
              "Repeat.")] = None,
 ) -> None:
-    """Fit a model family (default: hierarchical power law with a floor) and save it.
+    """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
+    has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
 
     Every other command (predict, plan, exchange, update, report) accepts the saved file
     whatever its family.
@@ -63,36 +73,37 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
                  target_accept: float | None = None, backend: str = "nutpie") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
-    from models.inference.fit import fit as fit_model
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from planner.report.tables import render_diagnostics, render_parameters
+    from sim2real.models.inference.fit import as_curve_data
+    from sim2real.models.inference.fit import fit as fit_model
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.planner.report.tables import render_diagnostics, render_parameters
 
     with fail_on_error():
+        data = as_curve_data(curves)
         spec = ModelSpec(family=family, likelihood=likelihood,
-                         priors=parse_prior_options(prior))
+                         priors=parse_prior_options(prior)).resolve(data)
         spec.validate()
+        family = spec.family
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                 target_accept=target_accept, backend=backend, progress=True)
         sampler.validate()
         check_output_path(out)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with console.status(f"Compiling and sampling '{family}' ({chains} chains x "
-                                f"{draws} draws, {backend})..."):
-                posterior = fit_model(curves, spec, sampler)
+            with status(f"Compiling and sampling '{family}' ({chains} chains x "
+                        f"{draws} draws, {backend})..."):
+                posterior = fit_model(data, spec, sampler)
         posterior.to_netcdf(out)
     console.print(render_parameters(posterior.summary(),
                                     description=posterior.family.description))
     console.print(render_diagnostics(posterior.diagnostics))
-    for w in caught:
-        if "diagnostics" in str(w.message) or "ignoring" in str(w.message):
-            console.print(f"[yellow]warning:[/yellow] {w.message}")
-    console.print(f"Posterior written to [bold]{out}[/bold]")
+    print_warnings(caught)
+    note(f"Posterior written to {out}")
 
 
 def check_output_path(out: Path) -> None:
     """Refuse an output path that cannot be written, before any long work."""
-    from models.errors import InputDataError
+    from sim2real.models.errors import InputDataError
 
     if out.is_dir():
         raise InputDataError(f"{out}: is a directory. Fix: give a file path for --out, "
@@ -110,29 +121,61 @@ def predict(
     quantiles: Annotated[str, typer.Option(help="Comma-separated quantiles.")] =
     "0.05,0.5,0.95",
 ) -> None:
-    """Predict errors with intervals at any sizes along the fitted curves."""
-    import pandas as pd
+    """Predict errors with intervals at any sizes along the fitted curves.
 
-    from models.errors import InputDataError
-    from models.posterior.storage import load_posterior
-    from planner.report.tables import render_frame
+    Each row also gets its extrapolation factor (how far beyond the measured sizes of its
+    curve it lies; 1 inside) and a flag when the factor exceeds 10.
+    """
+    from sim2real.planner.workflow import predict_file
 
     with fail_on_error():
-        try:
-            qs = [float(q) for q in quantiles.split(",") if q.strip()]
-        except ValueError as exc:
-            raise InputDataError(f"--quantiles '{quantiles}': not numbers. Fix: e.g. "
-                                 "0.05,0.5,0.95.") from exc
-        if not at.is_file():
-            raise InputDataError(f"{at}: query file not found.")
-        queries = pd.read_csv(at, dtype={"task": str, "sim_source": str},
-                              keep_default_na=False)
+        qs = parse_quantiles(quantiles)
         check_output_path(out)
-        post = load_posterior(posterior)
-        table = post.predict(queries, qs)
+        table, post = predict_file(posterior, at, qs)
         write_table_atomic(table, out)
-    console.print(render_frame(table, title=f"Predictions ({post.n_draws} draws)"))
-    console.print(f"Predictions written to [bold]{out}[/bold]")
+    print_predictions(table, post.n_draws)
+    note(f"Predictions written to {out}")
+
+
+def parse_quantiles(text: str) -> list[float]:
+    """``--quantiles`` as numbers (checked: at least one, no repeats; the range is checked
+    when the columns are named).
+
+    Examples
+    --------
+    >>> parse_quantiles("0.05, 0.5,0.95")
+    [0.05, 0.5, 0.95]
+    """
+    from sim2real.models.errors import InputDataError
+
+    try:
+        qs = [float(q) for q in text.split(",") if q.strip()]
+    except ValueError as exc:
+        raise InputDataError(f"--quantiles '{text}': not numbers. Fix: e.g. "
+                             "0.05,0.5,0.95.") from exc
+    if not qs:
+        raise InputDataError(f"--quantiles '{text}': no quantile given. Fix: e.g. "
+                             "0.05,0.5,0.95.")
+    if len(set(qs)) < len(qs):
+        raise InputDataError(f"--quantiles '{text}': a quantile is repeated. Fix: list each "
+                             "once, e.g. 0.05,0.5,0.95.")
+    return qs
+
+
+def print_predictions(table: Any, n_draws: int) -> None:
+    """The predictions table; rows beyond 10x their curve's measured range are marked."""
+    from sim2real.models.posterior.extrapolation import FLAG_FACTOR
+    from sim2real.planner.report.tables import render_frame
+
+    shown = table.drop(columns=["extrapolation", "extrapolated"])
+    shown["extrap."] = [f"{f:.3g}x" + ("!" if flag else "") for f, flag in
+                        zip(table["extrapolation"], table["extrapolated"], strict=True)]
+    console.print(render_frame(shown, title=f"Predictions ({n_draws} draws)"))
+    n_flag = int(table["extrapolated"].sum())
+    if n_flag:
+        console.print(f"[yellow]warning:[/yellow] {n_flag} prediction(s) marked ! lie more "
+                      f"than {FLAG_FACTOR:g}x beyond the sizes their curve was measured at: "
+                      "they rest on the model form more than on data.", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -151,8 +194,8 @@ def parse_prior_options(values: list[str] | None) -> dict[str, Any]:
     >>> parse_prior_options(["sigma=HalfNormal(sigma=0.1)"])
     {'sigma': Prior(distribution='HalfNormal', params={'sigma': 0.1})}
     """
-    from models.errors import SpecError
-    from models.families.priors import Prior
+    from sim2real.models.errors import SpecError
+    from sim2real.models.families.priors import Prior
 
     out: dict[str, Any] = {}
     for value in values or []:

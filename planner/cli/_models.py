@@ -13,7 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import console, fail_on_error, write_table_atomic
+from sim2real.planner.cli._common import (
+    console,
+    escape,
+    fail_on_error,
+    note,
+    status,
+    write_table_atomic,
+)
 
 Draws = Annotated[int, typer.Option(min=1, help="Draws per chain.")]
 Tune = Annotated[int, typer.Option(min=0, help="Tuning steps per chain.")]
@@ -23,7 +30,7 @@ Likelihood = Annotated[str, typer.Option(help="normal or student_t.")]
 
 
 def _sampler(draws: int, tune: int, chains: int, seed: int) -> Any:
-    from models.inference.spec import SamplerConfig
+    from sim2real.models.inference.spec import SamplerConfig
 
     sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
     sampler.validate()
@@ -36,7 +43,7 @@ def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
         text = str(w.message)
         if "diagnostics" in text and text not in seen:
             seen.add(text)
-            console.print(f"[yellow]warning:[/yellow] {text}", highlight=False)
+            console.print(f"[yellow]warning:[/yellow] {escape(text)}", highlight=False)
 
 
 def compare(
@@ -52,16 +59,16 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="Optional CSV of the table.")] = None,
 ) -> None:
     """Fit candidate families and rank them by PSIS-LOO (ArviZ compare)."""
-    from models.evaluation.compare import compare_families
-    from models.families import CURVE_FAMILIES, SURFACE_FAMILIES
-    from planner.report.tables import render_frame
+    from sim2real.models.evaluation.compare import compare_families
+    from sim2real.models.families import CURVE_FAMILIES, SURFACE_FAMILIES
+    from sim2real.planner.report.tables import render_frame
 
     default = SURFACE_FAMILIES if surface else CURVE_FAMILIES
     names = tuple(f.strip() for f in forms.split(",") if f.strip()) if forms else default
     with fail_on_error(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # diagnostics are reported per family below
         sampler = _sampler(draws, tune, chains, seed)
-        with console.status(f"Fitting {len(names)} candidates ({chains} chains x {draws} "
+        with status(f"Fitting {len(names)} candidates ({chains} chains x {draws} "
                             "draws each)..."):
             result = compare_families(curves, names, sampler=sampler, likelihood=likelihood)
         if out is not None:
@@ -72,15 +79,16 @@ def compare(
                                                "form": "family"})
     console.print(render_frame(shown, title="PSIS-LOO comparison of model families "
                                "(higher elpd_loo is better; unit: one replicate)"))
-    console.print(f"Preferred: [bold]{result.best}[/bold]")
+    console.print(f"Preferred: [bold]{escape(result.best)}[/bold]")
     for name, post in result.posteriors.items():
         if not post.diagnostics.ok:
-            console.print(f"[yellow]warning:[/yellow] {name}: MCMC diagnostics failed "
-                          f"({'; '.join(post.diagnostics.problems())})", highlight=False)
+            console.print("[yellow]warning:[/yellow] " + escape(
+                f"{name}: MCMC diagnostics failed ({'; '.join(post.diagnostics.problems())})"),
+                highlight=False)
     if result.advice:
-        console.print(f"[yellow]warning:[/yellow] {result.advice}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {escape(result.advice)}", highlight=False)
     if out is not None:
-        console.print(f"Table written to [bold]{out}[/bold]")
+        note(f"Table written to {out}")
 
 
 def fit_surface_cmd(
@@ -94,9 +102,9 @@ def fit_surface_cmd(
     draws: Draws = 1000, tune: Tune = 1000, chains: Chains = 4, seed: Seed = 20251125,
 ) -> None:
     """Fit a two-axis surface E(n_sim, n_real) and save it (= `fit --family edt`)."""
-    from models.errors import SpecError
-    from models.families import SURFACE_FAMILIES
-    from planner.cli._curves import fit_and_save
+    from sim2real.models.errors import SpecError
+    from sim2real.models.families import SURFACE_FAMILIES
+    from sim2real.planner.cli._curves import fit_and_save
 
     if form not in SURFACE_FAMILIES:
         with fail_on_error():

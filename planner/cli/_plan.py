@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import console, fail_on_error
-from planner.cli._curves import check_output_path
+from sim2real.planner.cli._common import console, escape, fail_on_error, note, status
+from sim2real.planner.cli._curves import check_output_path
 
 SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real fit`) or a "
                                            "learning-curve table (.csv/.parquet; fitted "
@@ -19,10 +19,11 @@ SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real f
 
 
 def load_model(path: Path, family: str | None = None) -> Any:
-    """A posterior file of any family, or ``family`` (default) fitted on a curve table."""
-    from planner.workflow import load_model as load
+    """A posterior file of any family, or ``family`` fitted on a curve table (default
+    ``auto``: the joint surface where the data has an n_sim x n_real grid)."""
+    from sim2real.planner.workflow import load_model as load
 
-    return load(path, family=family or "power_law_floor", status=console.status)
+    return load(path, family=family or "auto", status=status)
 
 
 def plan(
@@ -45,35 +46,53 @@ def plan(
     remaining_rounds: Annotated[int | None, typer.Option(
         help="Sequential policy: rounds left including this one (K > 1 asks this batch "
              "for a share of --probability; plan again after `sim2real update`).")] = None,
+    max_: Annotated[list[str] | None, typer.Option(
+        "--max", help="SOURCE=N most new samples of a source (a database's candidates, a "
+                      "lab's capacity per round). Repeat.")] = None,
+    min_: Annotated[list[str] | None, typer.Option(
+        "--min", help="SOURCE=N fewest new samples (a batch minimum; the source is then "
+                      "always bought). Repeat.")] = None,
+    setup: Annotated[list[str] | None, typer.Option(
+        help="SOURCE=COST fixed cost paid once if the batch buys any of the source. "
+             "Repeat.")] = None,
     config: Annotated[Path | None, typer.Option(help="plan.toml with the same settings "
                                                 "(options override it).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write plan.json.")] = Path("plan.json"),
     seed: Annotated[int | None, typer.Option(help="Optimizer seed.")] = None,
+    flip_points: Annotated[bool, typer.Option(
+        help="Also find the experiment price at which the recommendation flips between "
+             "experiments and simulations (re-plans ~10 times per pair; the report always "
+             "does).")] = False,
 ) -> None:
     """Recommend the next batch of simulations and experiments under a budget."""
-    from planner.optim.config import load_config, merge_settings, parse_pairs
-    from planner.workflow import plan_from_settings, write_json
+    from sim2real.planner.cli._inputs import load_plan_config
+    from sim2real.planner.optim.config import merge_settings, parse_pairs
+    from sim2real.planner.workflow import plan_from_settings, write_json
 
     with fail_on_error():
-        settings = merge_settings(load_config(config), budget=budget,
+        settings = merge_settings(load_plan_config(config), budget=budget,
                                   costs=parse_pairs(cost, "--cost"),
                                   targets=parse_pairs(target, "--target"),
+                                  max=parse_pairs(max_, "--max", minimum=0, whole=True),
+                                  min=parse_pairs(min_, "--min", minimum=0, whole=True),
+                                  setup=parse_pairs(setup, "--setup", minimum=0),
                                   objective=objective, probability=probability,
                                   rounds=rounds, remaining_rounds=remaining_rounds,
                                   seed=seed)
         check_output_path(out)
         model = load_model(source)
-        payload, sizes = plan_from_settings(model, settings, source, status=console.status)
+        payload, sizes = plan_from_settings(model, settings, source, status=status,
+                                            flips=flip_points)
         write_json(payload, out)
     print_plan(payload, sizes)
-    console.print(f"Plan written to [bold]{out}[/bold]")
+    note(f"Plan written to {out}")
 
 
 def print_plan(payload: dict[str, Any], sizes: Any) -> None:
     """Rich summary of a plan."""
     import pandas as pd
 
-    from planner.report.tables import render_frame
+    from sim2real.planner.report.tables import render_frame
 
     alloc = pd.DataFrame({"source": list(payload["allocation"]),
                           "new samples": list(payload["allocation"].values())})
@@ -90,14 +109,22 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
     if payload["provenance"].get("p_all_targets") is not None:
         console.print(f"P(all targets met) = {payload['provenance']['p_all_targets']:.3f}")
     if len(payload["rounds"]) > 1:
-        console.print(f"Rounds: {payload['rounds']}")
+        console.print(escape(f"Rounds: {payload['rounds']}"), highlight=False)
     if payload["provenance"].get("fallback"):
-        console.print(f"[yellow]Note:[/yellow] {payload['provenance']['fallback']}.",
+        console.print(f"[yellow]Note:[/yellow] {escape(payload['provenance']['fallback'])}.",
                       soft_wrap=True, highlight=False)
+    for f in payload.get("flip_points", []):
+        where = (f"flips at {f['ratio']:,.3g} simulations per experiment"
+                 if f["ratio"] is not None else f"does not flip ({f['note']})")
+        console.print(escape(
+            f"Price flip {f['experiment']} vs {f['database']}: the batch {where}; "
+            f"marginal rate there {f['rate_q50']:,.3g} [{f['rate_q05']:,.3g}, "
+            f"{f['rate_q95']:,.3g}]; your price {f['current_ratio']:,.3g}."), highlight=False)
     if sizes is not None:
         for _, r in sizes[sizes["note"] != ""].iterrows():
-            console.print(f"[yellow]{r['task']} via {r['route']}:[/yellow] P(unreachable) = "
-                          f"{r['p_unreachable']:.2f}; {r['note']}.")
+            console.print(f"[yellow]{escape(str(r['task']))} via {escape(str(r['route']))}:"
+                          f"[/yellow] P(unreachable) = {r['p_unreachable']:.2f}; "
+                          f"{escape(str(r['note']))}.", highlight=False)
 
 
 def exchange(
@@ -110,20 +137,24 @@ def exchange(
     = None,
 ) -> None:
     """Sim-to-real exchange rates (with 5/50/95% intervals) and database values."""
-    from planner.cli._common import write_table_atomic
-    from planner.decisions import database_value_table, exchange_table
-    from planner.report.tables import render_exchange, render_frame
+    from sim2real.planner.cli._common import write_table_atomic
+    from sim2real.planner.decisions import database_value_table, exchange_table
+    from sim2real.planner.report.tables import render_exchange, render_frame
 
     with fail_on_error():
+        if out is not None:
+            check_output_path(out)
         model = load_model(source, family=surface)
         if surface is not None and model.family.name != surface:
-            from models.errors import InputDataError
+            from sim2real.models.errors import InputDataError
 
             raise InputDataError(f"{source}: holds a '{model.family.name}' posterior but "
                                  f"--surface {surface} was asked. Fix: pass --surface "
                                  f"{model.family.name}, or drop --surface.")
         rates = exchange_table(model, tasks=task or None)
         value = database_value_table(model)
+        if out is not None:
+            write_table_atomic(rates, out)
     if task:
         value = value[value["task"].isin(task)]
     for table in render_exchange(rates, suffix=f" ({model.family.name})"):
@@ -131,8 +162,7 @@ def exchange(
     short = value.rename(columns=lambda c: c.replace("reduction_", ""))
     console.print(render_frame(short, title="Error reduction per 1,000 more simulations"))
     if out is not None:
-        write_table_atomic(rates, out)
-        console.print(f"Table written to [bold]{out}[/bold]")
+        note(f"Table written to {out}")
 
 
 def update(
@@ -151,21 +181,22 @@ def update(
     When the --posterior file exists, the refit uses its model (curve form or surface,
     likelihood, priors, NUTS target acceptance); otherwise the default power law.
     """
-    from models.inference.spec import SamplerConfig
-    from planner.cli._common import write_table_atomic
-    from planner.workflow import append_results, contract_columns, refit_like
+    from sim2real.models.inference.spec import SamplerConfig
+    from sim2real.planner.cli._common import write_table_atomic
+    from sim2real.planner.workflow import append_results, contract_columns, refit_like
 
     with fail_on_error():
         data, n_new = append_results(curves, new_results)
         sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
         check_output_path(posterior)
+        check_output_path(out_curves or curves)
         refit, model = refit_like(posterior, sampler)
-        with console.status(f"Refitting {model} on {len(data.table)} rows..."):
+        with status(f"Refitting {model} on {len(data.table)} rows..."):
             post = refit(data)
         post.to_netcdf(posterior)
         write_table_atomic(data.table[contract_columns(data.table)], out_curves or curves)
-    console.print(f"Appended {n_new} rows; table written to "
-                  f"[bold]{out_curves or curves}[/bold], posterior to [bold]{posterior}[/bold]")
+    note(f"Appended {n_new} rows; table written to {out_curves or curves}, posterior to "
+         f"{posterior}")
 
 
 def register(app: typer.Typer) -> None:

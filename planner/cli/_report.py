@@ -12,9 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
-from planner.cli._common import console, fail_on_error, write_table_atomic
-from planner.cli._plan import SourceArg
-from planner.defaults import DEMO_BUDGET, DEMO_EXPERIMENT_PRICE, DEMO_TARGET_FRACTION
+from sim2real.planner.cli._common import (
+    console,
+    escape,
+    fail_on_error,
+    is_quiet,
+    note,
+    status,
+    write_table_atomic,
+)
+from sim2real.planner.cli._plan import SourceArg
+from sim2real.planner.defaults import DEMO_BUDGET, DEMO_EXPERIMENT_PRICE, DEMO_TARGET_FRACTION
 
 
 def report(
@@ -41,8 +49,9 @@ def report(
                                                  "section).")] = None,
 ) -> None:
     """Write the decision report of a posterior (or curve table) and a plan."""
-    from planner.optim.config import load_config, merge_settings, parse_pairs
-    from planner.workflow import read_comparison, read_plan, settings_from_plan
+    from sim2real.planner.cli._inputs import load_plan_config
+    from sim2real.planner.optim.config import merge_settings, parse_pairs
+    from sim2real.planner.workflow import read_comparison, read_plan, settings_from_plan
 
     with fail_on_error():
         check_output_dir(out)
@@ -51,19 +60,19 @@ def report(
             settings = settings_from_plan(payload, plan_file)
         else:
             payload = None
-            settings = merge_settings(load_config(config), budget=budget,
+            settings = merge_settings(load_plan_config(config), budget=budget,
                                       costs=parse_pairs(cost, "--cost"),
                                       targets=parse_pairs(target, "--target"),
                                       objective=objective, probability=probability,
                                       rounds=rounds, seed=seed)
-        from planner.cli._plan import load_model
+        from sim2real.planner.cli._plan import load_model
 
         model = load_model(source)
         comparison = read_comparison(compare) if compare is not None else None
         files, content = run_report(model, source, settings, out, payload=payload, pdf=pdf,
                                     comparison=comparison)
     print_decision(content)
-    console.print(f"Report written to [bold]{files.html}[/bold] (and report.json)")
+    note(f"Report written to {files.html} (and report.json)")
 
 
 def demo(
@@ -90,42 +99,43 @@ def demo(
     compare: Annotated[bool, typer.Option(help="Also fit the other single-axis families "
                                           "and show their PSIS-LOO comparison.")] = True,
     family: Annotated[str, typer.Option("--family", help="Model family fitted and planned "
-                                        "with (any of `sim2real fit --help`).")] =
-    "power_law_floor",
+                                        "with (default auto: the joint surface on the "
+                                        "band-gap grid; any of `sim2real fit --help`).")] =
+    "auto",
 ) -> None:
     """Fit, plan and report on an embedded example; print the report's path."""
     import time
 
-    from models.examples import example_path
-    from models.inference.fit import fit
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from planner.workflow import compare_with_alternatives, demo_settings
+    from sim2real.models.examples import example_path
+    from sim2real.models.inference.fit import fit
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.planner.workflow import compare_with_alternatives, demo_settings
 
     start = time.perf_counter()
     with fail_on_error():
         check_output_dir(out)
         path = _example(example_path, example)
-        with console.status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
+        with status(f"Fitting {path.name} ({chains} chains x {draws} draws)..."):
             sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,
                                     target_accept=target_accept)
             model = fit(path, ModelSpec(family=family), sampler)
         settings, assumptions = demo_settings(model, budget, experiment_cost,
                                               target_fraction, seed)
         for line in assumptions:
-            console.print(f"[cyan]assumption:[/cyan] {line}", highlight=False)
+            console.print(f"[cyan]assumption:[/cyan] {escape(line)}", highlight=False)
         comparison = None
         if compare and model.family.layout == "curve":
             comparison, advice = compare_with_alternatives(model, chains=chains, seed=seed,
-                                                           status=console.status)
+                                                           status=status)
             if advice:
-                console.print(f"[yellow]model comparison:[/yellow] {advice}",
+                console.print(f"[yellow]model comparison:[/yellow] {escape(advice)}",
                               highlight=False)
         out.mkdir(parents=True, exist_ok=True)
         model.to_netcdf(out / "posterior.nc")
         if comparison is not None:
             write_table_atomic(comparison, out / "compare.csv")
         files, content = run_report(model, out / "posterior.nc", settings, out,
-                                    assumptions=assumptions, pdf=pdf, label=str(path),
+                                    assumptions=assumptions, pdf=pdf,
                                     comparison=comparison)
     print_decision(content)
     console.print(f"Demo finished in {time.perf_counter() - start:.0f} s.")
@@ -134,7 +144,7 @@ def demo(
 
 def check_output_dir(out: Path) -> None:
     """Refuse a report directory that is an existing file, before any work."""
-    from models.errors import InputDataError
+    from sim2real.models.errors import InputDataError
 
     if out.exists() and not out.is_dir():
         raise InputDataError(f"{out}: is a file, not a directory. Fix: give a directory for "
@@ -142,7 +152,7 @@ def check_output_dir(out: Path) -> None:
 
 
 def _example(example_path: Any, name: str) -> Path:
-    from models.errors import InputDataError
+    from sim2real.models.errors import InputDataError
 
     try:
         return Path(example_path(name))
@@ -156,11 +166,11 @@ def progress_bar(total: int) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as bar:
+                  console=console, transient=True, disable=is_quiet()) as bar:
         task = bar.add_task("report", total=total)
 
         def advance(label: str) -> None:
-            bar.update(task, advance=1, description=label)
+            bar.update(task, advance=1, description=escape(label))
 
         yield advance
 
@@ -168,31 +178,31 @@ def progress_bar(total: int) -> Iterator[Any]:
 def run_report(model: Any, source: Path, settings: Any, out: Path, **kwargs: Any
                ) -> tuple[Any, Any]:
     """:func:`planner.workflow.run_report` with a progress bar and status messages."""
-    from planner.workflow import report_study_count
-    from planner.workflow import run_report as run
+    from sim2real.planner.workflow import report_study_count
+    from sim2real.planner.workflow import run_report as run
 
     with progress_bar(report_study_count(model, settings)) as advance:
-        return run(model, source, settings, out, status=console.status, advance=advance,
+        return run(model, source, settings, out, status=status, advance=advance,
                    **kwargs)
 
 
 def print_decision(content: Any) -> None:
     """The decision summary and red flags on the terminal."""
-    from planner.report.formatting import fmt_cost, fmt_int, fmt_pct, fmt_summary
+    from sim2real.planner.report.formatting import fmt_cost, fmt_int, fmt_pct, fmt_summary
 
     d = content.decision
     batch = ", ".join(f"{fmt_int(b.count)} {b.source}" for b in d.batch if b.count) or \
         "nothing"
-    console.print(f"[bold]Decision:[/bold] buy {batch} for {fmt_cost(d.total_cost)} of "
-                  f"{fmt_cost(d.budget)}.", highlight=False)
+    console.print("[bold]Decision:[/bold] " + escape(f"buy {batch} for "
+                  f"{fmt_cost(d.total_cost)} of {fmt_cost(d.budget)}."), highlight=False)
     for t in d.tasks:
         extra = f"; P(<= {t.target:g}) = {fmt_pct(t.p_target)}" if t.target is not None \
             else ""
-        console.print(f"  {t.task} {t.metric}: now {fmt_summary(t.current)}, after "
-                      f"{fmt_summary(t.after)}{extra}", highlight=False)
-    console.print(f"  {d.exchange_sentence}", highlight=False)
+        console.print(escape(f"  {t.task} {t.metric}: now {fmt_summary(t.current)}, after "
+                             f"{fmt_summary(t.after)}{extra}"), highlight=False)
+    console.print(escape(f"  {d.exchange_sentence}"), highlight=False)
     for flag in content.red_flags:
-        console.print(f"[bold red]red flag:[/bold red] {flag}", highlight=False)
+        console.print(f"[bold red]red flag:[/bold red] {escape(flag)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

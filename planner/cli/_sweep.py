@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from planner.cli._common import console, fail_on_error
+from sim2real.planner.cli._common import console, escape, fail_on_error, note
 
 
 def sweep(
@@ -30,19 +30,23 @@ def sweep(
                                                   "--out).")] = None,
 ) -> None:
     """Pre-train / fine-tune / test over the config's grid and write the curves."""
-    from case_studies.config import load_config
-    from case_studies.runner import run_sweep
+    from sim2real.case_studies.config import load_config
+    from sim2real.case_studies.runner import run_sweep
+    from sim2real.planner.cli._curves import check_output_path
 
     with fail_on_error():
         cfg = load_config(config)
-        console.print(f"[bold]{cfg.task}[/bold]: loading and featurizing the tables...")
+        if out is not None:
+            check_output_path(out)
+        note(f"{cfg.task}: loading and featurizing the tables...")
         result = run_sweep(cfg, data_dir=data_dir, out=out, work_dir=work_dir,
                            workers=workers, scheduler=scheduler, resume=resume)
-    for name, note in result.notes.items():
-        console.print(f"  {name}: {note}")
+    for name, text in result.notes.items():
+        console.print(escape(f"  {name}: {text}"), highlight=False)
     console.print(f"{len(result.computed)} run(s) computed, {result.reused} reused, "
                   f"{len(result.missing)} missing; {result.wall_seconds:.0f} s wall.")
-    console.print(f"Curves ({len(result.curves)} rows) written to [bold]{result.out}[/bold]")
+    console.print(f"Curves ({len(result.curves)} rows) written to "
+                  f"[bold]{escape(str(result.out))}[/bold]", highlight=False)
     if result.missing:
         raise typer.Exit(code=1)
 

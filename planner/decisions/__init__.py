@@ -4,7 +4,7 @@ Pure NumPy core in :mod:`planner.decisions.core`; DataFrame wrappers in
 :mod:`planner.decisions.tables`.
 """
 
-from planner.decisions.tables import (
+from sim2real.planner.decisions.tables import (
     database_value_table,
     exchange_table,
     required_size_table,

@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import UnknownCurveError
-from planner.decisions.core import invert_on_grid
-from planner.optim.problem import NO_SOURCE, OperatingPoint, operating_point_from_table
-from planner.protocols import ErrorModel
+from sim2real.models.errors import UnknownCurveError
+from sim2real.planner.decisions.core import invert_on_grid
+from sim2real.planner.optim.problem import NO_SOURCE, OperatingPoint, operating_point_from_table
+from sim2real.planner.protocols import ErrorModel
 
 FAR = 1e12
 REAL = "real"
@@ -83,13 +83,19 @@ class RouteCurve:
 
     def floor(self) -> np.ndarray:
         """Draws of the floor (closed form if the model has one, else the error at 1e12)."""
+        return self.floor_with_basis()[0]
+
+    def floor_with_basis(self) -> tuple[np.ndarray, str]:
+        """Draws of the floor and what it is: ``"asymptote"`` (the model's limit as the
+        route's size grows without bound) or ``"horizon n=1e+12"`` (the error at the stated
+        horizon :data:`FAR`, for a model without a closed-form limit on this route)."""
         closed = getattr(self.model, "route_floor", None)
         if closed is not None:
             out = closed(self.task, self.sim_source, *self._point())
             if out is not None:
                 return np.array(np.broadcast_to(np.asarray(out, dtype=float),
-                                                (self._n_draws(),)))
-        return self.error_at([FAR])[:, 0]
+                                                (self._n_draws(),))), "asymptote"
+        return self.error_at([FAR])[:, 0], f"horizon n={FAR:.0e}"
 
     def size_to_reach(self, target: float | np.ndarray) -> np.ndarray:
         """Draws of the size on this route reaching ``target`` (``inf``: never).
@@ -152,8 +158,8 @@ def paired_errors(model: Any, task: str, sim_source: str, n_sim: np.ndarray,
     family, design = getattr(model, "family", None), getattr(model, "design", None)
     if family is None or design is None or not hasattr(model, "point_parameters"):
         return None
-    from models.data.design import locate, query_inputs
-    from models.families.ops import NUMPY_OPS
+    from sim2real.models.data.design import locate, query_inputs
+    from sim2real.models.families.ops import NUMPY_OPS
 
     ns, nr = np.asarray(n_sim, dtype=float), np.asarray(n_real, dtype=float)
     _, where = locate(design, model.data, task, sim_source, (ns, nr))

@@ -24,9 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from planner.decisions.curves import operating_point
-from planner.decisions.tables import exchange_table
-from planner.optim.problem import OperatingPoint
+from sim2real.planner.decisions.curves import operating_point
+from sim2real.planner.decisions.tables import exchange_table
+from sim2real.planner.optim.problem import OperatingPoint
 
 
 def surface_exchange_table(model: Any, tasks: list[str] | None = None,

@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import PlanningError
-from models.evaluation.least_squares import least_squares_model
-from planner.acquisition.objectives import Objective
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.optimizer import _start, plan_batch, summarize
-from planner.optim.problem import PlanProblem
-from planner.optim.repair import is_feasible, repair
-from planner.optim.result import PlanResult
-from planner.protocols import ErrorModel
+from sim2real.models.errors import PlanningError
+from sim2real.models.evaluation.least_squares import LeastSquaresFitError, least_squares_model
+from sim2real.planner.acquisition.objectives import Objective
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.optimizer import _start, plan_batch, summarize
+from sim2real.planner.optim.problem import PlanProblem
+from sim2real.planner.optim.repair import is_feasible, repair
+from sim2real.planner.optim.result import PlanResult
+from sim2real.planner.protocols import ErrorModel
 
 Strategy = Callable[..., PlanResult]
 
@@ -92,13 +92,20 @@ def plug_in(model: ErrorModel, problem: PlanProblem, objective: Objective,
 
     ``table`` defaults to ``model.data.table`` (a fitted posterior's input data, any
     family: the point estimates are least-squares power laws of the measured curves).
+    A curve whose fit fails raises :class:`PlanningError` naming it (the plan would
+    otherwise rest on the fit's arbitrary starting guess).
     """
     if table is None:
         data = getattr(model, "data", None)
         table = getattr(data, "table", data)
     if table is None:
         raise PlanningError("plug_in needs the learning-curve table (table=...).")
-    point = least_squares_model(table)
+    try:
+        point = least_squares_model(table, strict=True)
+    except LeastSquaresFitError as exc:
+        raise PlanningError(f"baseline 'plug_in': {exc} The plug-in plan needs a point "
+                            "estimate of every curve. Fix: measure the curve at 3 or more "
+                            "sizes, or leave plug_in out of the comparison.") from exc
     plan = plan_batch(point, problem, objective, **kwargs)
     counts = np.array([plan.allocation[n] for n in problem.names])
     ev = TaskErrorEvaluator(model, problem)

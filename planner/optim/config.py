@@ -16,11 +16,18 @@
     [targets]                # TASK = target error
     gap = 0.3
     [weights]                # TASK = weight (expected_error / cvar)
-    [sources.mp]             # optional bounds per source
+    [max]                    # SOURCE = most new samples (like --max); also [min]
+    mp = 100000
+    [setup]                  # SOURCE = fixed cost paid once if any is bought (--setup)
+    "real:gap" = 5000.0
+    [sources.mp]             # optional bounds per source (same keys, one table each)
     min = 0
     max = 100000
     granularity = 100
-    budget = 20000
+    budget = 20000           # money on this source, set-up cost included
+    setup = 0.0
+
+Precedence: ``[sources.NAME]`` < ``[min]`` / ``[max]`` / ``[setup]`` < the command line.
 
 Examples
 --------
@@ -30,17 +37,21 @@ Examples
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import InputDataError
-from planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
+from sim2real.models.errors import InputDataError
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
 
 KNOWN_KEYS = {"budget", "objective", "probability", "penalty", "level", "rounds",
-              "remaining_rounds", "seed", "costs", "targets", "weights", "sources"}
+              "remaining_rounds", "seed", "costs", "targets", "weights", "sources",
+              "min", "max", "setup"}
+#: Per-source keys of ``[sources.NAME]`` (``min``/``max``/``setup`` also as own tables).
+SOURCE_KEYS = ("min", "max", "granularity", "budget", "setup")
 
 
 @dataclass(frozen=True)
@@ -88,31 +99,74 @@ class PlanSettings:
         for name, price in self.costs.items():
             internal = parse_source_name(name, operating.tasks)
             given[internal] = name
-            b = dict(self.bounds.get(name, self.bounds.get(internal, {})))
-            unknown = set(b) - {"min", "max", "granularity", "budget"}
+            b = {**self.bounds.get(internal, {}), **self.bounds.get(name, {})}
+            unknown = set(b) - set(SOURCE_KEYS)
             if unknown:
-                raise InputDataError(f"[sources.{name}]: unknown keys {sorted(unknown)}.")
-            sources.append(Source(internal, float(price), int(b.get("min", 0)),
-                                  None if b.get("max") is None else int(b["max"]),
-                                  int(b.get("granularity", 1)),
-                                  None if b.get("budget") is None else float(b["budget"])))
+                raise InputDataError(f"[sources.{name}]: unknown keys {sorted(unknown)}; "
+                                     f"known: {list(SOURCE_KEYS)}.")
+            sources.append(Source(internal, float(price), _count(name, "min", b, 0),
+                                  _count(name, "max", b, None),
+                                  _count(name, "granularity", b, 1),
+                                  None if b.get("budget") is None else float(b["budget"]),
+                                  float(b.get("setup", 0.0))))
+        stray = sorted(set(self.bounds) - set(given) - set(given.values()))
+        if stray:
+            raise InputDataError(
+                f"--min/--max/--setup (or [sources.*] in plan.toml) name unknown source(s) "
+                f"{stray}; the sources are those priced with --cost: {list(self.costs)}. "
+                "Fix: correct the name or add --cost NAME=PRICE.")
         return PlanProblem(tuple(sources), float(self.budget), operating,
                            dict(self.targets), dict(self.weights)), given
 
+    def constraints(self) -> dict[str, dict[str, Any]]:
+        """Per source (as given) the bounds and set-up cost set for it (plan.json)."""
+        return {name: dict(b) for name, b in self.bounds.items() if b}
 
-def parse_pairs(items: list[str] | None, option: str) -> dict[str, float]:
-    """Parse ``NAME=NUMBER`` items of a repeated option."""
-    out: dict[str, float] = {}
+
+def _count(name: str, key: str, bounds: Mapping[str, Any], default: int | None
+           ) -> int | None:
+    """A whole-number bound of source ``name`` (``default`` when unset)."""
+    value = bounds.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
+            or value < 0:
+        raise InputDataError(f"source '{name}': {key} must be a whole number >= 0, got "
+                             f"{value!r} (--{key} {name}=N or {key} in plan.toml).")
+    return int(value)
+
+
+def parse_pairs(items: list[str] | None, option: str, *, minimum: float | None = None,
+                whole: bool = False) -> dict[str, float]:
+    """Parse ``NAME=NUMBER`` items of a repeated option.
+
+    Each name may appear once; ``minimum`` (e.g. 0) and ``whole`` (counts) restrict the
+    numbers.
+
+    Examples
+    --------
+    >>> parse_pairs(["mp=100"], "--max", minimum=0, whole=True)
+    {'mp': 100}
+    """
+    out: dict[str, Any] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
+        name = name.strip()
         try:
             number = float(value)
         except ValueError:
             number = float("nan")
-        if not sep or not name or number != number:
+        if not sep or not name or not math.isfinite(number):
             raise InputDataError(f"{option} {item!r}: expected NAME=NUMBER, e.g. "
-                                 f"{option} mp=1.5.")
-        out[name.strip()] = number
+                                 f"{option} mp={'100' if whole else '1.5'}.")
+        if name in out:
+            raise InputDataError(f"{option} {item!r}: '{name}' given twice ({option} "
+                                 f"{name}={out[name]:g} too). Fix: give each name once.")
+        if minimum is not None and number < minimum:
+            raise InputDataError(f"{option} {item!r}: must be >= {minimum:g}.")
+        if whole and number != int(number):
+            raise InputDataError(f"{option} {item!r}: must be a whole number of samples.")
+        out[name] = int(number) if whole else number
     return out
 
 
@@ -136,7 +190,9 @@ def merge_settings(cfg: Mapping[str, Any], **cli: Any) -> PlanSettings:
     """CLI values (not ``None``, non-empty) override the config file."""
     costs = {**cfg.get("costs", {}), **(cli.pop("costs", None) or {})}
     targets = {**cfg.get("targets", {}), **(cli.pop("targets", None) or {})}
-    merged = {k: v for k, v in cfg.items() if k not in ("costs", "targets", "sources")}
+    bounds = merge_bounds(cfg, {k: cli.pop(k, None) or {} for k in ("min", "max", "setup")})
+    merged = {k: v for k, v in cfg.items()
+              if k not in ("costs", "targets", "sources", "min", "max", "setup")}
     merged.update({k: v for k, v in cli.items() if v is not None})
     if "budget" not in merged:
         raise InputDataError("no budget: pass --budget B or set budget in plan.toml.")
@@ -145,5 +201,26 @@ def merge_settings(cfg: Mapping[str, Any], **cli: Any) -> PlanSettings:
                              "--cost real:gap=200) or a [costs] table in plan.toml.")
     if "objective" not in merged:
         merged["objective"] = "min_cost_with_probability" if targets else "expected_error"
-    return PlanSettings(costs=costs, targets=targets, bounds=cfg.get("sources", {}),
-                        **merged)
+    return PlanSettings(costs=costs, targets=targets, bounds=bounds, **merged)
+
+
+def merge_bounds(cfg: Mapping[str, Any],
+                 cli: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, Any]]:
+    """Per-source bounds: ``[sources.NAME]``, then ``[min]``/``[max]``/``[setup]``, then
+    the ``--min``/``--max``/``--setup`` options (later wins).
+
+    Examples
+    --------
+    >>> merge_bounds({"sources": {"mp": {"max": 5}}}, {"max": {"mp": 9}, "setup": {}})
+    {'mp': {'max': 9}}
+    """
+    bounds: dict[str, dict[str, Any]] = {}
+    for name, table in cfg.get("sources", {}).items():
+        if not isinstance(table, Mapping):
+            raise InputDataError(f"[sources.{name}] must be a table of {list(SOURCE_KEYS)}.")
+        bounds[name] = dict(table)
+    for layer in ({k: cfg.get(k, {}) for k in ("min", "max", "setup")}, cli):
+        for key, values in layer.items():
+            for name, value in values.items():
+                bounds.setdefault(name, {})[key] = value
+    return bounds

@@ -2,10 +2,14 @@
 
 Convention
 ----------
-A task's error after a batch is the per-draw minimum, over the ways the task can be
-learned, of the model's error draws: from scratch on its real data (``sim_source="none"``)
-and pre-training on each database available to the task (a team pre-trains on its best
-database). Sizes are the current operating point plus the batch. When the model cannot
+A task can be learned from scratch on its real data (``sim_source="none"``) or by
+pre-training on each database available to it. After a batch, the team trains the route it
+would pick *without hindsight*: the route with the lowest posterior expected error at the
+batch's sizes (one choice per batch, the same in every posterior draw). The task's error
+draws are that route's draws, so the probability of meeting a target is the probability
+that the route actually chosen gets there. (``route_choice="hindsight"`` takes the per-draw
+minimum over routes instead, as if the team knew in each draw which route wins; kept only
+for comparisons: it is optimistic.) Sizes are the current operating point plus the batch. When the model cannot
 move a database curve along ``n_real`` (a single-axis family raises
 :class:`~models.errors.UnknownCurveError` there; a two-axis surface does not), that curve
 is queried at the ``n_real`` it was measured at: a conservative bound that assumes more
@@ -15,7 +19,7 @@ any family (or any :class:`~planner.protocols.ErrorModel`) is planned on the sam
 Examples
 --------
 >>> import numpy as np
->>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+>>> from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
 >>> class M:
 ...     n_draws = 1
 ...     def error_draws(self, task, sim_source, n_sim, n_real):
@@ -34,9 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import PlanningError, UnknownCurveError
-from planner.optim.problem import NO_SOURCE, PlanProblem
-from planner.protocols import ErrorModel
+from sim2real.models.errors import PlanningError, UnknownCurveError
+from sim2real.planner.optim.problem import NO_SOURCE, PlanProblem
+from sim2real.planner.protocols import ErrorModel
+
+#: ``expected``: the route with the lowest posterior mean error (the team's choice);
+#: ``hindsight``: the per-draw minimum over routes (optimistic, for comparisons only).
+ROUTE_CHOICES = ("expected", "hindsight")
 
 
 class TaskErrorEvaluator:
@@ -45,9 +53,13 @@ class TaskErrorEvaluator:
     Works on NumPy arrays and (differentiably) on torch tensors.
     """
 
-    def __init__(self, model: ErrorModel, problem: PlanProblem) -> None:
+    def __init__(self, model: ErrorModel, problem: PlanProblem,
+                 route_choice: str = "expected") -> None:
+        if route_choice not in ROUTE_CHOICES:
+            raise PlanningError(f"route_choice '{route_choice}': use one of {ROUTE_CHOICES}.")
         self.model = model
         self.problem = problem
+        self.route_choice = route_choice
         self.tasks = list(problem.tasks)
         self._index = {name: j for j, name in enumerate(problem.names)}
         self._two_axis: dict[tuple[str, str], bool] = {}
@@ -90,7 +102,7 @@ class TaskErrorEvaluator:
         op = self.problem.operating
         xp = _namespace(X)
         m = op.n_real[task] + self._added(X, "real:" + task)
-        best = None
+        draws = []
         for opt in self._options[task]:
             if opt == NO_SOURCE:
                 e = self.model.error_draws(task, NO_SOURCE, m * 0.0, m)
@@ -99,8 +111,8 @@ class TaskErrorEvaluator:
                 m_q = m if self._two_axis[(task, opt)] else m * 0.0 + op.curve_n_real[
                     (task, opt)]
                 e = self.model.error_draws(task, opt, n, m_q)
-            best = e if best is None else xp.minimum(best, e)
-        return best
+            draws.append(e)
+        return choose_route(xp.stack(draws, 0), self.route_choice)
 
     def __call__(self, X: Any) -> Any:
         """Error draws of every task, shape ``(S, b, T)`` (tasks in ``self.tasks`` order)."""
@@ -110,6 +122,31 @@ class TaskErrorEvaluator:
     def current(self) -> np.ndarray:
         """Error draws at the current operating point, shape ``(S, T)``."""
         return np.asarray(self(np.zeros((1, len(self.problem.sources)))))[:, 0, :]
+
+
+def choose_route(stack: Any, route_choice: str = "expected") -> Any:
+    """Error draws ``(S, b)`` of the chosen route from the routes' draws ``(R, S, b)``.
+
+    ``expected``: per batch point, the route with the lowest mean over draws;
+    ``hindsight``: the per-draw minimum.
+
+    Examples
+    --------
+    >>> e = np.array([[[1.0], [3.0]], [[2.0], [1.6]]])   # 2 routes x 2 draws x 1 point
+    >>> choose_route(e)[:, 0].tolist()                  # route 1 has the lower mean
+    [2.0, 1.6]
+    >>> choose_route(e, "hindsight")[:, 0].tolist()
+    [1.0, 1.6]
+    """
+    xp = _namespace(stack)
+    if route_choice == "hindsight" or stack.shape[0] == 1:
+        return stack.min(0) if xp is np else stack.min(0).values
+    pick = stack.mean(1).argmin(0)                        # (b,)
+    index = pick[None, None, :].expand(1, *stack.shape[1:]) if xp is not np else \
+        np.broadcast_to(pick[None, None, :], (1, *stack.shape[1:]))
+    if xp is np:
+        return np.take_along_axis(stack, index, axis=0)[0]
+    return xp.take_along_dim(stack, index, dim=0)[0]
 
 
 def _namespace(x: Any) -> Any:

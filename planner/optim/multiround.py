@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from models.errors import PlanningError
-from planner.acquisition.objectives import Objective
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import OperatingPoint, PlanProblem
-from planner.optim.result import PlanResult
-from planner.optim.sequential import plan_next_round
-from planner.protocols import ErrorModel
+from sim2real.models.errors import PlanningError
+from sim2real.planner.acquisition.objectives import Objective
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem
+from sim2real.planner.optim.result import PlanResult
+from sim2real.planner.optim.sequential import plan_next_round
+from sim2real.planner.protocols import ErrorModel
 
 
 def advance(op: OperatingPoint, allocation: dict[str, int]) -> OperatingPoint:

@@ -4,10 +4,12 @@ Steps: (1) wrap the error model's draws in :class:`DrawEnsembleModel`; (2) maxim
 smoothed Monte Carlo utility over the unit cube with ``optimize_acqf`` and the total budget
 as a linear inequality constraint (per-source budgets and maxima are box bounds); (3)
 repair the continuous optimum (and a few multiples of it along its ray, ``RAY_SCALES``) to
-integers on each source's grid, never exceeding any budget, and greedily add steps that
-raise the *exact* utility. The repaired optimum is compared, on the exact utility, with the
-repaired single-source and uniform starts, so the result is never worse (in-model) than
-those simple allocations.
+integers on each source's grid, never exceeding any budget; the rounded optimum is compared,
+on the exact utility, with the rounded single-source and uniform starts, and a compass
+search on the exact utility runs from the best ``SEARCHED`` of them, so the result is never
+worse (in-model) than those simple allocations. Set-up costs (paid once per source bought)
+are handled by :mod:`planner.optim.fixed_costs`, which chooses the sources used, calls
+:func:`relax` for each choice and :func:`polish` on the best candidates.
 
 Examples
 --------
@@ -24,23 +26,30 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import PlanningError
-from planner.acquisition.objectives import (
+from sim2real.models.errors import PlanningError
+from sim2real.planner.acquisition.objectives import (
     Objective,
     ObjectiveContext,
     expected_error,
     p_all_targets,
 )
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.problem import PlanProblem
-from planner.optim.repair import repair
-from planner.optim.result import ErrorSummary, PlanResult
-from planner.protocols import ErrorModel
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.fixed_costs import choose_sources
+from sim2real.planner.optim.problem import PlanProblem
+from sim2real.planner.optim.repair import repair
+from sim2real.planner.optim.result import ErrorSummary, PlanResult
+from sim2real.planner.protocols import ErrorModel
 
 #: The continuous optimum is also repaired at these multiples (the exact utility of a
 #: probability requirement is a step function of the counts: rounding can leave the batch
 #: one posterior draw short of the requirement, and a slightly larger batch fixes that).
 RAY_SCALES = (1.0, 1.03, 1.1, 1.25, 1.5, 0.9)
+#: The compass search starts from this many of the best rounded candidates (the optimum on
+#: its ray and the simple starts); the others are compared as rounded.
+SEARCHED = 2
+#: The simple starts spend these fractions of the free budget (a cost-aware objective may
+#: want a small batch of one source, which a start spending everything would hide).
+START_FRACTIONS = (1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
 
 
 def objective_context(problem: PlanProblem, objective: Objective, tasks: list[str],
@@ -69,13 +78,12 @@ def exact_scorer(evaluator: TaskErrorEvaluator, problem: PlanProblem,
     import torch
 
     ctx = objective_context(problem, objective, evaluator.tasks)
-    costs = torch.as_tensor(problem.costs)
 
     def score(counts: np.ndarray) -> np.ndarray:
         x = torch.as_tensor(np.asarray(counts, dtype=float))
         with torch.no_grad():
             errors = evaluator(x).movedim(0, 1)           # (k, S, T)
-            util = objective.utility(errors, (x * costs).sum(-1), ctx, smooth=False)
+            util = objective.utility(errors, problem.batch_cost(x), ctx, smooth=False)
         return util.numpy()
 
     return score
@@ -85,6 +93,10 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
                num_restarts: int = 4, raw_samples: int = 128, maxiter: int = 100,
                seed: int = 0, provenance: dict[str, Any] | None = None) -> PlanResult:
     """Recommend the next batch for ``objective`` under ``problem``'s budget.
+
+    Sources with a set-up cost (``Source.setup``) make the problem mixed-integer: which of
+    them are bought is chosen by :func:`choose_sources` (exact enumeration or greedy
+    elimination), the counts by the continuous optimizer and the integer repair.
 
     Parameters
     ----------
@@ -105,46 +117,78 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
     -------
     PlanResult
     """
-    import torch
-    from botorch.optim import optimize_acqf
-
-    from planner.acquisition.model import DrawEnsembleModel, PosteriorUtility
-
     t0 = time.perf_counter()
     evaluator = TaskErrorEvaluator(model, problem)
     objective, fallback = unreachable_fallback(evaluator, problem, objective)
+    score = exact_scorer(evaluator, problem, objective)
+    options = {"num_restarts": num_restarts, "raw_samples": raw_samples,
+               "maxiter": maxiter, "seed": seed}
+    best, search = choose_sources(
+        problem, score, lambda sub, **kw: relax(evaluator, sub, objective, score,
+                                                **{**options, **kw}),
+        lambda cands: polish(problem, cands, score))
+    prov = {"optimizer": "botorch.optimize_acqf", "num_restarts": num_restarts,
+            "raw_samples": raw_samples, "seed": seed,
+            "seconds": round(time.perf_counter() - t0, 3)}
+    if search is not None:
+        prov["setup_search"] = search
+    prov.update(provenance or {})
+    if fallback:
+        prov["fallback"] = fallback
+    return summarize(evaluator, problem, best, objective, objective.name, prov)
+
+
+def relax(evaluator: TaskErrorEvaluator, problem: PlanProblem, objective: Objective,
+          score: Any, *, num_restarts: int, raw_samples: int, maxiter: int,
+          seed: int) -> list[np.ndarray]:
+    """Rounded candidate batches of ``problem``, every buyable set-up cost treated as paid:
+    the BoTorch optimum on the unit cube (budget polytope; best multiple on its ray) and
+    the simple starts, each rounded onto the grid within the budgets (no search yet)."""
+    import torch
+    from botorch.optim import optimize_acqf
+
+    from sim2real.planner.acquisition.model import DrawEnsembleModel, PosteriorUtility
+
     ctx = objective_context(problem, objective, evaluator.tasks)
     lo = torch.as_tensor(problem.lower, dtype=torch.float64)
     hi = torch.as_tensor(problem.upper, dtype=torch.float64)
     costs = torch.as_tensor(problem.costs, dtype=torch.float64)
-    score = exact_scorer(evaluator, problem, objective)
     starts = [_start(problem, idx) for idx in _start_sets(problem)]
     free = torch.nonzero(hi > lo).flatten()
-    if free.numel() > 0:
+    if free.numel() > 0 and problem.free_budget > 0:
         ens = DrawEnsembleModel(evaluator, lo, hi)
         acq = PosteriorUtility(ens, objective, ctx, costs)
         d = len(problem.sources)
         bounds = torch.stack([torch.zeros(d), torch.ones(d)]).to(torch.float64)
         coef = -(costs * (hi - lo))[free]
-        rhs = -(problem.budget - float((costs * lo).sum()))
         init = initial_conditions(acq, problem, starts, num_restarts, raw_samples, seed)
         with warnings.catch_warnings():  # our own initial conditions: no retry wanted
             warnings.filterwarnings("ignore", message="(?s).*batch_initial_conditions")
             u, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=init.shape[0],
                                  batch_initial_conditions=init,
-                                 inequality_constraints=[(free, coef, rhs)],
+                                 inequality_constraints=[(free, coef,
+                                                          -problem.free_budget)],
                                  options={"maxiter": maxiter})
         starts.insert(0, best_on_ray(ens.to_counts(u.detach()).numpy()[0], problem, score))
-    candidates = [repair(x, problem, score) for x in starts]
+    scaled = [_start(problem, idx, f) for f in START_FRACTIONS[1:]
+              for idx in _start_sets(problem)]
+    return [repair(x, problem) for x in starts + scaled]
+
+
+def polish(problem: PlanProblem, candidates: list[np.ndarray], score: Any,
+           searched: int = SEARCHED) -> np.ndarray:
+    """Compass search (:func:`repair` with ``score``) from the best candidates of the
+    ``searched`` best supports (sets of sources bought); the best batch found (never worse
+    than any candidate)."""
     values = score(np.stack(candidates))
-    best = candidates[int(np.argmax(values))]
-    prov = {"optimizer": "botorch.optimize_acqf", "num_restarts": num_restarts,
-            "raw_samples": raw_samples, "seed": seed,
-            "seconds": round(time.perf_counter() - t0, 3)}
-    prov.update(provenance or {})
-    if fallback:
-        prov["fallback"] = fallback
-    return summarize(evaluator, problem, best, objective, objective.name, prov)
+    seen: list[np.ndarray] = []
+    for i in np.argsort(-values, kind="stable"):
+        if not any(np.array_equal(candidates[i] > 0, c > 0) for c in seen):
+            seen.append(candidates[i])           # the best of each support (sources used)
+        if len(seen) == searched:
+            break
+    found = [repair(c, problem, score) for c in seen]     # each no worse than its start
+    return found[int(np.argmax(score(np.stack(found))))]
 
 
 def unreachable_fallback(evaluator: TaskErrorEvaluator, problem: PlanProblem,
@@ -199,7 +243,7 @@ def initial_conditions(acq: Any, problem: PlanProblem, starts: list[np.ndarray],
 
     lo, hi, c = problem.lower, problem.upper, problem.costs
     span = np.where(hi > lo, hi - lo, 1.0)
-    free = problem.budget - float(lo @ c)
+    free = max(problem.free_budget, 0.0)
     rng = np.random.default_rng(seed)
     frac = rng.dirichlet(np.ones(len(c) + 1), size=raw_samples)[:, :-1]
     raw = np.minimum(1.0, frac * free / (c * span))
@@ -217,11 +261,11 @@ def _start_sets(problem: PlanProblem) -> list[list[int]]:
     return [list(range(d))] + [[i] for i in range(d)]
 
 
-def _start(problem: PlanProblem, idx: list[int]) -> np.ndarray:
-    """Spend the free budget equally (in money) over the sources ``idx``."""
+def _start(problem: PlanProblem, idx: list[int], fraction: float = 1.0) -> np.ndarray:
+    """Spend ``fraction`` of the free budget equally (in money) over the sources ``idx``."""
     lo, hi, c = problem.lower, problem.upper, problem.costs
     x = lo.copy()
-    free = problem.budget - float(lo @ c)
+    free = max(problem.free_budget, 0.0) * fraction
     for i in idx:
         x[i] = min(hi[i], lo[i] + free / len(idx) / c[i])
     return x
@@ -241,6 +285,10 @@ def summarize(evaluator: TaskErrorEvaluator, problem: PlanProblem, counts: np.nd
     targets = {t: float(problem.targets[t]) for t in tasks if t in problem.targets}
     prov = dict(provenance or {})
     prov["n_draws"] = int(draws.shape[0])
+    paid = {n: float(s.setup) for n, s, k in zip(problem.names, problem.sources, counts,
+                                                strict=True) if s.setup > 0 and k > 0}
+    if problem.setups.any():
+        prov["setup_paid"] = paid
     if targets:
         err_t = torch.as_tensor(draws)[None]
         prov["p_all_targets"] = float(p_all_targets(err_t, ctx.targets)[0])
@@ -249,7 +297,8 @@ def summarize(evaluator: TaskErrorEvaluator, problem: PlanProblem, counts: np.nd
     return PlanResult(
         objective=name,
         allocation={n: int(v) for n, v in zip(problem.names, counts, strict=True)},
-        total_cost=float(counts @ problem.costs), budget=float(problem.budget),
+        total_cost=float(problem.batch_cost(counts.astype(float))),
+        budget=float(problem.budget),
         expected_error={t: summary(draws[:, k]) for k, t in enumerate(tasks)},
         p_target={t: float(np.mean(draws[:, tasks.index(t)] <= v))
                   for t, v in targets.items()},

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from models.errors import InputDataError, PlanningError
+from sim2real.models.errors import InputDataError, PlanningError
 
 NO_SOURCE = "none"
 REAL_PREFIX = "real:"
@@ -46,7 +46,11 @@ class Source:
     granularity : int
         Samples are bought in multiples of this (>= 1).
     budget : float | None
-        Optional cap on the money spent on this source.
+        Optional cap on the money spent on this source (set-up cost included).
+    setup : float
+        Fixed cost paid once when the batch buys any sample of this source (>= 0; a
+        licence, an instrument set-up, a new simulation workflow). A source with
+        ``min > 0`` is always bought, so its set-up cost is always paid.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Source:
     max: int | None = None
     granularity: int = 1
     budget: float | None = None
+    setup: float = 0.0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost) and self.cost > 0):
@@ -65,8 +70,20 @@ class Source:
         if self.min < 0 or (self.max is not None and self.max < self.min):
             raise PlanningError(f"source '{self.name}': need 0 <= min <= max, got "
                                 f"min={self.min}, max={self.max}.")
-        if self.budget is not None and self.budget < 0:
-            raise PlanningError(f"source '{self.name}': per-source budget must be >= 0.")
+        if self.budget is not None and not (math.isfinite(self.budget) and self.budget >= 0):
+            raise PlanningError(f"source '{self.name}': per-source budget must be a number "
+                                f">= 0, got {self.budget}.")
+        if not (math.isfinite(self.setup) and self.setup >= 0):
+            raise PlanningError(f"source '{self.name}': set-up cost must be a number >= 0, "
+                                f"got {self.setup}.")
+        need = self.minimum_cost()
+        if self.budget is not None and need > self.budget + 1e-9:
+            raise PlanningError(
+                f"source '{self.name}': its own budget {self.budget:g} cannot buy its minimum "
+                f"of {self.lower()} samples at {self.cost:g} each"
+                + (f" plus its set-up cost {self.setup:g}" if self.setup else "")
+                + f" (= {need:g}). Fix: raise its budget to at least {need:g} or lower its "
+                "min.")
 
     @property
     def is_real(self) -> bool:
@@ -79,13 +96,19 @@ class Source:
         return self.name[len(REAL_PREFIX):] if self.is_real else None
 
     def upper(self, total_budget: float) -> int:
-        """Largest affordable count: min of max, per-source and total budget, on the grid."""
-        cap = total_budget / self.cost
+        """Largest affordable count: min of max, per-source and total budget (each less the
+        set-up cost), on the grid."""
+        cap = (total_budget - self.setup) / self.cost
         if self.budget is not None:
-            cap = min(cap, self.budget / self.cost)
+            cap = min(cap, (self.budget - self.setup) / self.cost)
         if self.max is not None:
             cap = min(cap, float(self.max))
-        return math.floor(cap / self.granularity + 1e-9) * self.granularity
+        return max(0, math.floor(cap / self.granularity + 1e-9) * self.granularity)
+
+    def minimum_cost(self) -> float:
+        """Money the source's minimum costs: ``lower() x cost`` (+ set-up when > 0)."""
+        n = self.lower()
+        return n * self.cost + (self.setup if n > 0 else 0.0)
 
     def lower(self) -> int:
         """Smallest allowed count, rounded up to the granularity grid."""
@@ -182,12 +205,21 @@ class PlanProblem:
                                     f"Tasks: {self.operating.tasks}.")
             if not (math.isfinite(target) and target > 0):
                 raise PlanningError(f"target for task '{task}' must be > 0, got {target}.")
-        cheapest = min(s.cost * s.granularity for s in self.sources)
+        cheapest = min(s.cost * s.granularity + s.setup for s in self.sources)
         if not (math.isfinite(self.budget) and self.budget >= cheapest):
             raise PlanningError(f"budget {self.budget} is below the cheapest sample "
-                                f"({cheapest}).")
-        if float(self.lower @ self.costs) > self.budget + 1e-9:
-            raise PlanningError("the per-source minimums cost more than the budget.")
+                                f"({cheapest}, set-up cost included).")
+        self._check_minimums()
+
+    def _check_minimums(self) -> None:
+        """The minimums (and the set-up costs they force) must fit in the total budget."""
+        need = {s.name: s.minimum_cost() for s in self.sources if s.minimum_cost() > 0}
+        if sum(need.values()) > self.budget + 1e-9:
+            parts = ", ".join(f"{k}: {v:g}" for k, v in need.items())
+            raise PlanningError(
+                f"the per-source minimums cost {sum(need.values()):g} ({parts}; set-up costs "
+                f"included), more than the budget {self.budget:g}. Fix: raise --budget or "
+                "lower the minimums (--min SOURCE=N).")
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -220,6 +252,44 @@ class PlanProblem:
         """Granularity per source, shape (d,)."""
         return np.array([s.granularity for s in self.sources], dtype=float)
 
+    @property
+    def setups(self) -> np.ndarray:
+        """Set-up cost per source (paid when its count is > 0), shape (d,)."""
+        return np.array([s.setup for s in self.sources], dtype=float)
+
+    @property
+    def committed_setup(self) -> float:
+        """Set-up costs of every source that can be bought (``upper > 0``): what a batch
+        using all of them pays; the continuous relaxation treats them as spent."""
+        return float(self.setups[self.upper > 0].sum())
+
+    @property
+    def free_budget(self) -> float:
+        """Budget left after the minimums and :attr:`committed_setup`."""
+        return self.budget - float(self.lower @ self.costs) - self.committed_setup
+
+    def batch_cost(self, counts: Any) -> Any:
+        """Cost of batches ``(..., d)``: counts x prices + set-up of every source bought.
+
+        Examples
+        --------
+        >>> op = OperatingPoint({("a", "mp"): 10.0}, {("a", "mp"): 5.0}, {"a": 5.0})
+        >>> p = PlanProblem((Source("mp", 1.0, setup=50.0), Source("real:a", 10.0)),
+        ...                 500.0, op)
+        >>> p.batch_cost(np.array([[100.0, 0.0], [0.0, 2.0]])).tolist()
+        [150.0, 20.0]
+        """
+        xp = np if isinstance(counts, np.ndarray) else _torch()
+        c, f = (xp.as_tensor(v, dtype=counts.dtype) if xp is not np else v
+                for v in (self.costs, self.setups))
+        return (counts * c).sum(-1) + ((counts > 0) * f).sum(-1)
+
+    def restricted(self, used: set[str]) -> PlanProblem:
+        """Same problem with every set-up-cost source outside ``used`` capped at 0."""
+        sources = tuple(s if s.setup == 0 or s.name in used or s.lower() > 0
+                        else replace(s, max=0, min=0) for s in self.sources)
+        return PlanProblem(sources, self.budget, self.operating, self.targets, self.weights)
+
     def source(self, name: str) -> Source:
         """Look a source up by name."""
         for s in self.sources:
@@ -238,6 +308,12 @@ class PlanProblem:
     def with_operating(self, operating: OperatingPoint) -> PlanProblem:
         """Same problem at another operating point."""
         return PlanProblem(self.sources, self.budget, operating, self.targets, self.weights)
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
 
 
 def parse_source_name(name: str, tasks: list[str]) -> str:

@@ -1,9 +1,12 @@
 """Integer repair of a continuous batch: on the granularity grid, never over any budget.
 
+Money counts the set-up cost of every source bought (``Source.setup``), in the total and in
+the source's own budget.
+
 Examples
 --------
 >>> import numpy as np
->>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+>>> from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
 >>> op = OperatingPoint({("a", "mp"): 10.0}, {("a", "mp"): 5.0}, {"a": 5.0})
 >>> p = PlanProblem((Source("mp", 3.0, granularity=10), Source("real:a", 50.0)), 200.0, op)
 >>> repair(np.array([33.7, 1.9]), p).tolist()
@@ -16,8 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from models.errors import PlanningError
-from planner.optim.problem import PlanProblem
+from sim2real.models.errors import PlanningError
+from sim2real.planner.optim.problem import PlanProblem
 
 Score = Callable[[np.ndarray], np.ndarray]
 
@@ -26,12 +29,17 @@ def is_feasible(counts: np.ndarray, problem: PlanProblem) -> bool:
     """True if ``counts`` respects bounds, granularity, per-source and total budgets."""
     counts = np.asarray(counts, dtype=float)
     g = problem.granularity
-    spend = counts * problem.costs
+    spend = _spend(counts, problem)
     per_source = all(s.budget is None or spend[i] <= s.budget + 1e-9
                      for i, s in enumerate(problem.sources))
     return bool(np.all(counts >= problem.lower) and np.all(counts <= problem.upper)
                 and np.allclose(np.round(counts / g) * g, counts)
                 and spend.sum() <= problem.budget + 1e-9 and per_source)
+
+
+def _spend(counts: np.ndarray, problem: PlanProblem) -> np.ndarray:
+    """Money per source: counts x price, plus the set-up cost of every source bought."""
+    return counts * problem.costs + (counts > 0) * problem.setups
 
 
 def repair(x: np.ndarray, problem: PlanProblem, score: Score | None = None,
@@ -81,7 +89,7 @@ def _trim_to_budget(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
 
     Examples
     --------
-    >>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+    >>> from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
     >>> op = OperatingPoint(n_sim={("gap", "mp"): 1000}, curve_n_real={("gap", "mp"): 50},
     ...                     n_real={"gap": 50})
     >>> p = PlanProblem(sources=(Source("mp", 1.0), Source("real:gap", 10.0)),
@@ -93,7 +101,7 @@ def _trim_to_budget(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
     """
     g, lo, c = problem.granularity, problem.lower, problem.costs
     y = y.copy()
-    while (excess := float((y * c).sum()) - problem.budget) > 1e-9:
+    while (excess := float(_spend(y, problem).sum()) - problem.budget) > 1e-9:
         above = np.flatnonzero(y - g >= lo)
         if above.size == 0:
             raise PlanningError("no integer batch within the budget respects the minimums.")
@@ -114,11 +122,12 @@ def _default_steps(problem: PlanProblem) -> int:
 def _room_up(y: np.ndarray, problem: PlanProblem) -> np.ndarray:
     """Grid steps each source can still grow by alone (bounds, total and own budgets)."""
     g, hi, c = problem.granularity, problem.upper, problem.costs
-    spend = y * c
-    up = np.minimum((hi - y) / g, (problem.budget - float(spend.sum())) / (c * g))
+    spend = _spend(y, problem)
+    opening = (y == 0) * problem.setups            # a source bought from 0 pays its set-up
+    up = np.minimum((hi - y) / g, (problem.budget - float(spend.sum()) - opening) / (c * g))
     for i, src in enumerate(problem.sources):
         if src.budget is not None:
-            up[i] = min(up[i], (src.budget - spend[i]) / (c[i] * g[i]))
+            up[i] = min(up[i], (src.budget - spend[i] - opening[i]) / (c[i] * g[i]))
     return np.floor(np.maximum(up, 0.0) + 1e-9)
 
 
@@ -150,7 +159,7 @@ def _pattern_search(y: np.ndarray, problem: PlanProblem, score: Score,
 
     Examples
     --------
-    >>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+    >>> from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
     >>> op = OperatingPoint({("a", "mp"): 10.0}, {("a", "mp"): 5.0}, {"a": 5.0})
     >>> p = PlanProblem((Source("mp", 1.0), Source("real:a", 100.0)), 1e12, op)
     >>> best = lambda z: -np.abs(z - [4321.0, 7.0]).sum(1)

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,3 +80,38 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the ``plan.json`` layout)."""
         return asdict(self)
+
+    def to_frame(self, costs: Mapping[str, float] | None = None) -> Any:
+        """The batch as a pandas DataFrame, one row per source.
+
+        Columns: ``source``, ``count`` (new samples), ``unit_cost``, ``cost`` (count x
+        unit cost, plus a set-up cost paid), ``share`` (of the batch's total cost).
+        Unit costs come from ``costs`` or the settings in ``provenance`` (as
+        :func:`planner.api.plan` stores them); ``NaN`` when unknown.
+
+        Examples
+        --------
+        >>> r = PlanResult("expected_error", {"mp": 1000, "real:gap": 10}, 3000.0, 5000.0,
+        ...                {}, {})
+        >>> r.to_frame({"mp": 1.0, "real:gap": 200.0})["cost"].tolist()
+        [1000.0, 2000.0]
+        """
+        import pandas as pd
+
+        prices = dict(costs or self.provenance.get("settings", {}).get("costs", {}))
+        setup = self.provenance.get("setup_paid", {})
+        rows = [{"source": name, "count": int(n),
+                 "unit_cost": float(prices.get(name, float("nan"))),
+                 "cost": n * float(prices.get(name, float("nan"))) + setup.get(name, 0.0)}
+                for name, n in self.allocation.items()]
+        frame = pd.DataFrame(rows, columns=["source", "count", "unit_cost", "cost"])
+        total = frame["cost"].sum()
+        frame["share"] = frame["cost"] / total if total > 0 else 0.0
+        return frame
+
+    def plot(self) -> Any:
+        """A matplotlib Figure of the batch and the error it buys (see
+        :func:`planner.plots.plan_figure`)."""
+        from sim2real.planner.plots import plan_figure
+
+        return plan_figure(self)

@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import PlanningError
-from planner.acquisition.objectives import min_cost_with_probability
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import PlanProblem
-from planner.optim.result import PlanResult
-from planner.protocols import ErrorModel
+from sim2real.models.errors import PlanningError
+from sim2real.planner.acquisition.objectives import min_cost_with_probability
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import PlanProblem
+from sim2real.planner.optim.result import PlanResult
+from sim2real.planner.protocols import ErrorModel
 
 SCHEDULES = ("ratio", "geometric")
 #: SLSQP iterations of ``optimize_acqf`` (the per-task objective of early rounds takes more

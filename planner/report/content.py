@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.report.checks import LooSummary, PpcSummary
-from planner.report.decision import decision_section, planner_assumptions
-from planner.report.records import (
+from sim2real.planner.report.checks import LooSummary, PpcSummary
+from sim2real.planner.report.decision import decision_section, planner_assumptions
+from sim2real.planner.report.records import (
     SCHEMA_VERSION,
     BatchLine,
     CurveBand,
@@ -33,6 +33,7 @@ from planner.report.records import (
     DiagnosticsContent,
     ExchangeHeadline,
     ExchangeRate,
+    FlipRecord,
     Quantiles,
     ReportContent,
     Reproducibility,
@@ -41,7 +42,7 @@ from planner.report.records import (
     quantiles,
     to_jsonable,
 )
-from planner.report.studies import StudyPoint
+from sim2real.planner.report.studies import StudyPoint
 
 __all__ = ["SCHEMA_VERSION", "BatchLine", "CurveBand", "DataSummary", "Decision",
            "DiagnosticsContent", "ExchangeHeadline", "ExchangeRate", "Quantiles",
@@ -139,7 +140,26 @@ def exchange_rows(rates: pd.DataFrame) -> tuple[ExchangeRate, ...]:
         n_real=float(r["n_real"]), current=bool(r.get("current", False)),
         m_eq=quantiles(r, "m_eq"), average_rate=quantiles(r, "average_rate"),
         marginal_rate=quantiles(r, "marginal_rate"),
-        marginal_method=str(r["marginal_method"])) for _, r in rates.iterrows())
+        marginal_method=str(r["marginal_method"]),
+        extrapolation=quantiles(r, "extrapolation") if "extrapolation_q50" in r else None,
+        p_no_transfer=float(r.get("p_no_transfer", 0.0)),
+        p_m_eq_infinite=float(r.get("p_m_eq_infinite", 0.0)),
+        extrapolated=bool(r.get("extrapolated", False))) for _, r in rates.iterrows())
+
+
+def flip_rows(flips: Sequence[Mapping[str, Any]],
+              given: Mapping[str, str]) -> tuple[FlipRecord, ...]:
+    """Flip-point records from plan.json's ``flip_points`` (source names as given)."""
+    def name(n: str) -> str:
+        return str(given.get(n, n))
+
+    return tuple(FlipRecord(
+        experiment=name(f["experiment"]), database=name(f["database"]),
+        ratio=None if f.get("ratio") is None else float(f["ratio"]),
+        below=str(f["below"]), above=str(f["above"]),
+        rate=Quantiles(float(f["rate_q05"]), float(f["rate_q50"]), float(f["rate_q95"])),
+        current_ratio=float(f["current_ratio"]), note=str(f.get("note", "")))
+        for f in flips)
 
 
 def data_summary(posterior: Any) -> DataSummary:
@@ -185,7 +205,7 @@ def comparison_frame(comparison: pd.DataFrame) -> pd.DataFrame:
 
 def family_name(model: Any) -> str:
     """The model family of ``model`` (the default family for a model without one)."""
-    from models.families import DEFAULT_FAMILY
+    from sim2real.models.families import DEFAULT_FAMILY
 
     return str(getattr(getattr(model, "family", None), "name", DEFAULT_FAMILY))
 
@@ -239,7 +259,8 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
                   assumptions: Sequence[str] = (), comparison: pd.DataFrame | None = None,
                   frontier_objective: str = "expected_error",
                   warnings: Sequence[str] = (),
-                  title: str = "Sim2Real data-acquisition decision report") -> ReportContent:
+                  title: str = "Sim2Real data-acquisition decision report",
+                  flips: Sequence[Mapping[str, Any]] = ()) -> ReportContent:
     """Assemble the report content (pure: no I/O, no plotting, no optimization).
 
     Parameters
@@ -266,6 +287,9 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
         Objective the frontier was planned with.
     warnings : sequence of str
         Extra decision warnings (e.g. a plan made from another posterior file).
+    flips : sequence of mapping
+        Price flip points (:meth:`planner.optim.flip.FlipPoint.to_dict`), names as used
+        by the problem.
 
     Examples
     --------
@@ -283,6 +307,7 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
         required_sizes=required_rows(sizes), exchange=exchange,
         frontier=tuple(frontier), frontier_objective=frontier_objective,
         sensitivity=tuple(sensitivity),
+        flips=flip_rows(flips, given),
         diagnostics=diagnostics_content(posterior, loo, ppc, comparison),
         data=data_summary(posterior),
         assumptions=(*assumptions, *planner_assumptions(problem, posterior)),

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.report.formatting import fmt_cost, fmt_interval, fmt_pct, fmt_rate, fmt_size
-from planner.report.records import (
+from sim2real.planner.report.formatting import fmt_cost, fmt_interval, fmt_pct, fmt_rate, fmt_size
+from sim2real.planner.report.records import (
     BatchLine,
     Decision,
     ExchangeHeadline,
@@ -29,7 +29,7 @@ from planner.report.records import (
     Quantiles,
     TaskOutcome,
 )
-from planner.report.studies import StudyPoint
+from sim2real.planner.report.studies import StudyPoint
 
 VERDICT_TEXT = {
     "simulations": "simulations are the cheaper way to lower the error at the margin",
@@ -210,11 +210,22 @@ def planner_assumptions(problem: Any, model: Any = None) -> list[str]:
     prices = ", ".join(f"{s.name}: {s.cost:g} per sample" for s in problem.sources)
     out = [
         f"Prices in budget units: {prices}; total budget {problem.budget:,.0f}.",
-        "A task's error after a batch is, per posterior draw, the lowest error over its "
-        "routes: learning from scratch on its real data and pre-training on each database "
-        "(the team uses its best route).",
+        "A task's error after a batch is the error of the route the team would pick "
+        "without hindsight: among learning from scratch on its real data and pre-training "
+        "on each database, the route with the lowest posterior expected error at the "
+        "batch's sizes; probabilities of meeting a target are that route's.",
     ]
-    fixed = sorted(k for k, two in _two_axis(model, problem).items() if not two)
+    two_axis = _two_axis(model, problem)
+    fixed = sorted(k for k, two in two_axis.items() if not two)
+    if two_axis and not fixed:
+        out.insert(0, "Planning model: one joint surface E(n_sim, n_real) per task over all "
+                   f"routes ({_formula(model).rstrip(',')}); it decides between simulations "
+                   "and experiments.")
+    elif fixed:
+        out.insert(0, "Planning model: single-axis learning curves (fallback: the data or "
+                   "the fitted family has no n_sim x n_real grid on these database routes; "
+                   "fit `--family auto` on data measured at several n_real levels for the "
+                   "joint surface).")
     if fixed:
         levels = ", ".join(f"{s} at n_real={fmt_size(op.curve_n_real[(t, s)])}"
                            for t, s in fixed)
@@ -240,7 +251,7 @@ def _formula(model: Any) -> str:
     """The family's description (``E = C + D n^-alpha ...`` for the default family)."""
     family = getattr(model, "family", None)
     if family is None:
-        from models.families import DEFAULT_FAMILY, get_family
+        from sim2real.models.families import DEFAULT_FAMILY, get_family
 
         family = get_family(DEFAULT_FAMILY)
     return f"{family.name}, {family.description},"
@@ -251,6 +262,6 @@ def _two_axis(model: Any, problem: Any) -> dict[tuple[str, str], bool]:
     the model; without a model, no route is)."""
     if model is None or not problem.operating.n_sim:
         return dict.fromkeys(problem.operating.n_sim, False)
-    from planner.optim.evaluate import TaskErrorEvaluator
+    from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 
     return TaskErrorEvaluator(model, problem).two_axis

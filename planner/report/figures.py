@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from planner.report.formatting import fmt_num, fmt_pct, fmt_size, slug
-from planner.report.records import CurveBand, ExchangeRate, ReportContent, RequiredSize
-from planner.report.studies import StudyPoint
+from sim2real.planner.report.formatting import fmt_num, fmt_pct, fmt_size, slug
+from sim2real.planner.report.records import CurveBand, ExchangeRate, ReportContent, RequiredSize
+from sim2real.planner.report.studies import StudyPoint
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -47,6 +47,10 @@ class FigureSVG:
     title: str
     desc: str
     svg: str
+
+    def _repr_svg_(self) -> str:
+        """Jupyter shows the figure itself (the SVG markup) as a cell's output."""
+        return self.svg
 
 
 def to_svg(fig: Any, fig_id: str, title: str, desc: str) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from models.errors import UnknownCurveError
-from planner.report.checks import loo_summary, observation_labels, ppc_summary
-from planner.report.content import ReportContent, Reproducibility, build_content
-from planner.report.studies import (
+from sim2real.models.errors import UnknownCurveError
+from sim2real.planner.report.checks import loo_summary, observation_labels, ppc_summary
+from sim2real.planner.report.content import ReportContent, Reproducibility, build_content
+from sim2real.planner.report.studies import (
     RATIO_FACTORS,
     budget_frontier,
     cost_sensitivity,
@@ -98,8 +98,8 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
     advance : callable, optional
         Called with a label before every step (progress bars).
     """
-    from planner.acquisition import expected_error, make_objective
-    from planner.decisions import required_size_table
+    from sim2real.planner.acquisition import expected_error, make_objective
+    from sim2real.planner.decisions import required_size_table
 
     step = advance or (lambda _label: None)
     objective = make_objective(settings.objective, **settings.objective_kwargs())
@@ -115,6 +115,16 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
                                seed=settings.seed)
     sensitivity = cost_sensitivity(model, problem, objective, given, ratio_factors,
                                    advance=step, seed=settings.seed)
+    flips = plan.get("flip_points")
+    if flips is None:   # a plan.json written without them
+        from sim2real.planner.optim.flip import price_flips
+
+        flips = [f.to_dict() for f in price_flips(model, problem, objective,
+                                                   settings.seed, advance=step)]
+    else:
+        inverse = {v: k for k, v in given.items()}
+        flips = [{**f, "experiment": inverse.get(f["experiment"], f["experiment"]),
+                  "database": inverse.get(f["database"], f["database"])} for f in flips]
     step("model checks: PSIS-LOO and posterior predictive")
     loo, ppc = model_checks(model, settings.seed)
     sampler = getattr(model, "sampler", None)
@@ -129,7 +139,7 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
                          frontier=frontier, sensitivity=sensitivity, loo=loo, ppc=ppc,
                          reproducibility=repro, assumptions=assumptions,
                          comparison=comparison, frontier_objective=frontier_obj.name,
-                         warnings=warnings, title=_title(model))
+                         warnings=warnings, title=_title(model), flips=flips)
 
 
 def model_checks(model: Any, seed: int = 0) -> tuple[Any, Any]:

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.report.checks import LooSummary, PpcSummary
-from planner.report.studies import StudyPoint
+from sim2real.planner.report.checks import LooSummary, PpcSummary
+from sim2real.planner.report.studies import StudyPoint
 
 SCHEMA_VERSION = "1.0"
 
@@ -140,6 +140,26 @@ class ExchangeRate:
     average_rate: Quantiles
     marginal_rate: Quantiles
     marginal_method: str
+    extrapolation: Quantiles | None = None
+    p_no_transfer: float = 0.0
+    p_m_eq_infinite: float = 0.0
+    extrapolated: bool = False
+
+
+@dataclass(frozen=True)
+class FlipRecord:
+    """Price flip point of one (experiment, database) pair (plan.json ``flip_points``):
+    the experiment price, in simulations, where the batch switches from experiments to
+    simulations, and the 90% interval of the marginal rate there."""
+
+    experiment: str
+    database: str
+    ratio: float | None
+    below: str
+    above: str
+    rate: Quantiles
+    current_ratio: float
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,6 +218,7 @@ class ReportContent:
     data: DataSummary
     assumptions: tuple[str, ...]
     reproducibility: Reproducibility
+    flips: tuple[FlipRecord, ...] = ()
     schema_version: str = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -25,10 +25,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from models.data.io import atomic_path, atomic_write_text
-from models.errors import ReportError
-from planner.report import formatting as f
-from planner.report.records import ReportContent
+from sim2real.models.data.io import atomic_path, atomic_write_text
+from sim2real.models.errors import ReportError
+from sim2real.planner.report import formatting as f
+from sim2real.planner.report.records import ReportContent
 
 SCHEMA_PATH = Path(__file__).with_name("report_schema.json")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -56,7 +56,7 @@ def environment() -> Any:
     import markupsafe
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("planner", "report/templates"),
+        loader=jinja2.PackageLoader("sim2real.planner", "report/templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True)
     env.filters.update(FILTERS)
@@ -85,7 +85,7 @@ def validate_report_json(data: dict[str, Any]) -> None:
 
 def render_html(content: ReportContent, figures: dict[str, list[Any]] | None = None) -> str:
     """The self-contained HTML page of ``content``."""
-    from planner.report.figures import all_figures
+    from sim2real.planner.report.figures import all_figures
 
     figs = figures if figures is not None else all_figures(content)
     return str(environment().get_template("report.html.j2").render(

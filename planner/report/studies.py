@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.errors import PlanningError
-from planner.optim.problem import OperatingPoint, PlanProblem
+from sim2real.models.errors import PlanningError
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem
 
 BUDGET_FACTORS = (0.1, 0.3, 1.0, 3.0)
 RATIO_FACTORS = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -57,7 +57,7 @@ def cost_ratio(problem: PlanProblem) -> float | None:
 
     Examples
     --------
-    >>> from planner.optim.problem import OperatingPoint, PlanProblem, Source
+    >>> from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
     >>> op = OperatingPoint({("g", "mp"): 10.0}, {("g", "mp"): 5.0}, {"g": 5.0})
     >>> cost_ratio(PlanProblem((Source("mp", 2.0), Source("real:g", 300.0)), 1e3, op))
     150.0
@@ -97,7 +97,7 @@ def budget_frontier(model: Any, problem: PlanProblem, objective: Any,
     Strategies that do not apply (e.g. ``all_experiment`` without an experiment source) or
     budgets below the cheapest sample are skipped.
     """
-    from planner.optim.baselines import STRATEGIES
+    from sim2real.planner.optim.baselines import STRATEGIES
 
     opts = {**FAST, **options, "seed": seed}
     points = []
@@ -123,7 +123,7 @@ def cost_sensitivity(model: Any, problem: PlanProblem, objective: Any,
     Experiment prices are multiplied by each factor; simulation prices and the budget stay.
     Empty when the problem lacks either kind of source.
     """
-    from planner.optim.optimizer import plan_batch
+    from sim2real.planner.optim.optimizer import plan_batch
 
     base = cost_ratio(problem)
     if base is None:
@@ -153,7 +153,7 @@ def exchange_by_size(model: Any, operating: OperatingPoint,
 
     Sizes below 1 are skipped.
     """
-    from planner.decisions import exchange_table
+    from sim2real.planner.decisions import exchange_table
 
     frames = []
     for f in factors:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -37,11 +38,11 @@ def fmt_number(value: Any, digits: int = 4) -> str:
 def render_frame(frame: pd.DataFrame, title: str | None = None) -> Table:
     """Render any DataFrame as a rich Table with compact numbers."""
     table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf"
+    for col in frame.columns:   # cells and headers are data, not markup: a[/x] stays as typed
+        table.add_column(escape(str(col)), justify="right" if frame[col].dtype.kind in "iuf"
                          else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*(fmt_number(v) for v in row))
+        table.add_row(*(escape(fmt_number(v)) for v in row))
     return table
 
 
@@ -119,7 +120,9 @@ def render_diagnostics(diagnostics: Any) -> Table:
 EXCHANGE_QUANTITIES = (("m_eq", "Equivalent real sample size m_eq"),
                        ("transferred", "Data transferred m_eq - m"),
                        ("average_rate", "Average rate: simulations per transferred experiment"),
-                       ("marginal_rate", "Marginal rate: simulations per experiment"))
+                       ("marginal_rate", "Marginal rate: simulations per experiment"),
+                       ("extrapolation", "m_eq / largest measured from-scratch n_real "
+                                         "(extrapolation factor)"))
 
 
 def render_exchange(rates: pd.DataFrame, suffix: str = "") -> list[Table]:
@@ -131,7 +134,16 @@ def render_exchange(rates: pd.DataFrame, suffix: str = "") -> list[Table]:
     tables = []
     for name, title in EXCHANGE_QUANTITIES:
         qcols = {f"{name}_q{q}": f"q{q}" for q in ("05", "50", "95")}
+        if not set(qcols) <= set(rates.columns):
+            continue
         tables.append(render_frame(rates[[*cols, *qcols]].rename(columns=qcols),
                                    title=title + suffix))
+    if {"p_no_transfer", "p_m_eq_infinite", "extrapolated"} <= set(rates.columns):
+        shares = rates[[*cols, "p_no_transfer", "p_m_eq_infinite", "extrapolated"]].copy()
+        shares["extrapolated"] = shares["extrapolated"].map(
+            {True: "YES: m_eq > 10x measured", False: "no"})
+        tables.append(render_frame(shares, title="Share of draws: nothing transfers "
+                                   "(m_eq <= m) / no scratch size matches (m_eq = inf)"
+                                   + suffix))
     return tables
 

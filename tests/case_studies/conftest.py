@@ -24,7 +24,7 @@ def _formulas(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def _target(formulas: list[str], shift: float, rng: np.random.Generator) -> np.ndarray:
-    from case_studies.featurize import parse_formula
+    from sim2real.case_studies.featurize import parse_formula
 
     vals = []
     for f in formulas:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.config import load_config
-from case_studies.data import canonical_label, deduplicate, load_study
-from models.errors import DataWarning
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import canonical_label, deduplicate, load_study
+from sim2real.models.errors import DataWarning
 
 
 def _classification(toy_config: Path, toy_data: Path, real_labels, sim_labels):  # type: ignore[no-untyped-def]

@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.config import GridConfig, load_config
-from case_studies.data import load_study
-from case_studies.retro_scoring import (
+from sim2real.case_studies.config import GridConfig, load_config
+from sim2real.case_studies.data import load_study
+from sim2real.case_studies.retro_scoring import (
     add_coverage,
     cost_to_target,
     coverage_table,
     realized_task_error,
     replicate_draws,
 )
-from case_studies.retrospective import (
+from sim2real.case_studies.retrospective import (
     RetroSpec,
     SweepMeasurer,
     batch_keys,
@@ -28,9 +28,9 @@ from case_studies.retrospective import (
     runs_table,
     synthetic_measure,
 )
-from case_studies.runner import dask_client, run_sweep
-from case_studies.store import RunKey
-from models.errors import InputDataError, SpecError
+from sim2real.case_studies.runner import dask_client, run_sweep
+from sim2real.case_studies.store import RunKey
+from sim2real.models.errors import InputDataError, SpecError
 
 LAWS = {"none": (0.3, 2.0, 0.5), "dft": (0.15, 3.0, 0.4)}
 

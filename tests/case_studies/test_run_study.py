@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.retro_scoring import replicate_draws
-from case_studies.run_study import PLANS, ppc_table, residual_table
+from sim2real.case_studies.retro_scoring import replicate_draws
+from sim2real.case_studies.run_study import PLANS, ppc_table, residual_table
 
 
 def test_residuals_vanish_on_the_true_law(hand_built_posterior: Callable[..., Any]) -> None:

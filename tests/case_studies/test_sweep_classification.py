@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.config import MLPConfig, load_config
-from case_studies.mlp import finetune, metrics, pretrain
-from case_studies.runner import run_sweep
+from sim2real.case_studies.config import MLPConfig, load_config
+from sim2real.case_studies.mlp import finetune, metrics, pretrain
+from sim2real.case_studies.runner import run_sweep
 
 
 def test_metrics_closed_form() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from case_studies.config import load_config
-from models.errors import SpecError
+from sim2real.case_studies.config import load_config
+from sim2real.models.errors import SpecError
 
 
 def _edit(path: Path, old: str, new: str) -> Path:

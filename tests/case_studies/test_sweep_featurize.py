@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.featurize import (
+from sim2real.case_studies.featurize import (
     canonical_pair,
     composition_key,
     magpie_feature_names,
@@ -15,7 +15,7 @@ from case_studies.featurize import (
     parse_formula,
     split_pair,
 )
-from models.errors import InputDataError
+from sim2real.models.errors import InputDataError
 
 
 @pytest.mark.parametrize(("formula", "expected"), [

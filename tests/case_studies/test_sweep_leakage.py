@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from case_studies.config import load_config
-from case_studies.data import group_ids, load_study, real_split, sim_pool
-from case_studies.runner import plan_runs
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import group_ids, load_study, real_split, sim_pool
+from sim2real.case_studies.runner import plan_runs
 
 
 def test_polymorph_spellings_share_a_group() -> None:

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.config import load_config
-from case_studies.data import PROJECT_ROOT, group_ids, resolve_data_dir
-from case_studies.featurize import load_element_table, magpie_features
-from models.data.contract import load_curves
-from models.errors import InputDataError
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import PROJECT_ROOT, group_ids, resolve_data_dir
+from sim2real.case_studies.featurize import load_element_table, magpie_features
+from sim2real.models.data.contract import load_curves
+from sim2real.models.errors import InputDataError
 
 STUDIES = PROJECT_ROOT / "case_studies"
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from case_studies.config import load_config
-from case_studies.data import load_study
-from case_studies.runner import CURVE_COLUMNS, dask_client, plan_runs, run_sweep
-from case_studies.store import RunKey, RunStore
-from models.data.contract import load_curves
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import load_study
+from sim2real.case_studies.runner import CURVE_COLUMNS, dask_client, plan_runs, run_sweep
+from sim2real.case_studies.store import RunKey, RunStore
+from sim2real.models.data.contract import load_curves
 
 
 def _sweep(cfg_path: Path, data: Path, tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
@@ -94,8 +94,8 @@ def test_grid_is_full_and_scratch_runs_are_shared(toy_config: Path, toy_data: Pa
 
 
 def test_dask_local_cluster_runs_tasks() -> None:
-    from case_studies.config import MLPConfig
-    from case_studies.runner import Arrays, finetune_task
+    from sim2real.case_studies.config import MLPConfig
+    from sim2real.case_studies.runner import Arrays, finetune_task
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3)).astype(np.float32)
@@ -110,7 +110,7 @@ def test_dask_local_cluster_runs_tasks() -> None:
 
 def test_resume_refuses_changed_hyperparameters(toy_config: Path, toy_data: Path,
                                                 tmp_path: Path) -> None:
-    from models.errors import SpecError
+    from sim2real.models.errors import SpecError
 
     _sweep(toy_config, toy_data, tmp_path, limit=2)
     toy_config.write_text(toy_config.read_text().replace("hidden = [16]", "hidden = [8]"))

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from case_studies.config import load_config
-from case_studies.data import load_study
-from case_studies.mlp import Pretrained
-from case_studies.runner import pretrain_hash, run_sweep
-from case_studies.store import RunStore
-from models.errors import DataWarning
+from sim2real.case_studies.config import load_config
+from sim2real.case_studies.data import load_study
+from sim2real.case_studies.mlp import Pretrained
+from sim2real.case_studies.runner import pretrain_hash, run_sweep
+from sim2real.case_studies.store import RunStore
+from sim2real.models.errors import DataWarning
 
 
 class Planted:

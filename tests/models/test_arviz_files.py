@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.posterior.storage import load_posterior
+from sim2real.models.posterior.storage import load_posterior
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

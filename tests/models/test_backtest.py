@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.integrate import trapezoid
 
-from models.data.contract import load_curves
-from models.errors import DataWarning, InputDataError, SpecError
-from models.evaluation.backtest import (
+from sim2real.models.data.contract import load_curves
+from sim2real.models.errors import DataWarning, InputDataError, SpecError
+from sim2real.models.evaluation.backtest import (
     Forecast,
     curve_route,
     default_methods,
@@ -23,9 +24,14 @@ from models.evaluation.backtest import (
     score_forecast,
     split_curves,
 )
-from models.evaluation.scoring import BacktestResult, abs_log_error, crps_from_draws, interval_hits
-from models.families.simulate import simulate_surface_table
-from models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.evaluation.scoring import (
+    BacktestResult,
+    abs_log_error,
+    crps_from_draws,
+    interval_hits,
+)
+from sim2real.models.families.simulate import simulate_surface_table
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -48,7 +54,7 @@ def test_crps_sorting_form_equals_brute_force_and_the_integral() -> None:
     np.testing.assert_allclose(crps_from_draws(x, y), brute, rtol=1e-12)
     z = np.linspace(-3.0, 12.0, 300001)  # integral of (F(z) - 1{z >= y})^2
     ecdf = np.searchsorted(np.sort(x), z, side="right") / x.size
-    integral = [np.trapezoid((ecdf - (z >= v)) ** 2, z) for v in y]
+    integral = [trapezoid((ecdf - (z >= v)) ** 2, z) for v in y]   # numpy 1.26: no np.trapezoid
     np.testing.assert_allclose(crps_from_draws(x, y), integral, atol=2e-4)
 
 

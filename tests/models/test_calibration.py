@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.families import get_family
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.families import get_family
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 
 DEFAULT_PRIORS = get_family("power_law_floor").priors
 

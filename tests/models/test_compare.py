@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import SpecError
-from models.evaluation.compare import (
+from sim2real.models.errors import SpecError
+from sim2real.models.evaluation.compare import (
     ComparisonResult,
     compare_families,
     compare_forms,
     compare_surfaces,
     pareto_advice,
 )
-from models.families.simulate import simulate_curve_table, simulate_surface_table
-from models.inference.spec import SamplerConfig
+from sim2real.models.families.simulate import simulate_curve_table, simulate_surface_table
+from sim2real.models.inference.spec import SamplerConfig
 
 
 def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data.contract import load_curves
-from models.errors import DataWarning, InputDataError
+from sim2real.models.data.contract import load_curves
+from sim2real.models.errors import DataWarning, InputDataError
 
 
 def _write(df: pd.DataFrame, path: Path) -> Path:
@@ -130,6 +130,9 @@ def test_empty_missing_and_unsupported_files(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="unsupported file type"):
         load_curves(tmp_path / "c.txt")
     with pytest.raises(InputDataError, match="no rows"):
+        load_curves(pd.DataFrame(columns=["task", "sim_source", "n_sim", "n_real", "seed",
+                                          "error", "metric"]))
+    with pytest.raises(InputDataError, match="missing column"):   # checked before rows
         load_curves(pd.DataFrame(columns=["task"]))
 
 

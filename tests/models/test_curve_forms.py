@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.errors import InputDataError, SpecError, UnknownCurveError
-from models.families import CURVE_FAMILIES, DEFAULT_FAMILY, get_family
-from models.families.ops import NUMPY_OPS
-from models.families.priors import Prior
-from models.families.simulate import simulate_curve_table
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
-from models.posterior.storage import load_posterior
-from planner.protocols import ErrorModel
+from sim2real.models.errors import InputDataError, SpecError, UnknownCurveError
+from sim2real.models.families import CURVE_FAMILIES, DEFAULT_FAMILY, get_family
+from sim2real.models.families.ops import NUMPY_OPS
+from sim2real.models.families.priors import Prior
+from sim2real.models.families.simulate import simulate_curve_table
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import Posterior
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.protocols import ErrorModel
 
 BROKEN = {"log_c": np.log(0.05), "log_a": np.log(1.0), "alpha": 0.2, "alpha2": 0.9,
           "log_xb": 0.0}

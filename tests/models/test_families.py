@@ -17,20 +17,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data.contract import load_curves
-from models.data.design import make_design
-from models.evaluation.backtest import posterior_forecast
-from models.families import CURVE_FAMILIES, FAMILIES, SURFACE_FAMILIES, Family, get_family
-from models.families.base import LAYOUTS
-from models.families.ops import NUMPY_OPS, Ops, pytensor_ops, torch_ops
-from models.families.priors import resolve_priors
-from models.families.simulate import simulate_curve_table, simulate_surface_table
-from models.inference.build import build_model
-from models.inference.diagnostics import compute_diagnostics
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
-from models.posterior.storage import load_posterior
-from planner.protocols import ErrorModel
+from sim2real.models.data.contract import load_curves
+from sim2real.models.data.design import make_design
+from sim2real.models.evaluation.backtest import posterior_forecast
+from sim2real.models.families import CURVE_FAMILIES, FAMILIES, SURFACE_FAMILIES, Family, get_family
+from sim2real.models.families.base import LAYOUTS
+from sim2real.models.families.ops import NUMPY_OPS, Ops, pytensor_ops, torch_ops
+from sim2real.models.families.priors import resolve_priors
+from sim2real.models.families.simulate import simulate_curve_table, simulate_surface_table
+from sim2real.models.inference.build import build_model
+from sim2real.models.inference.diagnostics import compute_diagnostics
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import Posterior
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.protocols import ErrorModel
 
 NAMES = sorted(FAMILIES)
 CHAINS, DRAWS = 2, 40
@@ -191,7 +191,7 @@ def test_predict_and_model_checks_have_the_documented_shapes(prior_post: Posteri
                             "n_real": n_real})
     pred = prior_post.predict(queries, [0.1, 0.5, 0.9])
     assert list(pred.columns) == ["task", "sim_source", "n_sim", "n_real", "mean", "q10",
-                                  "q50", "q90"]
+                                  "q50", "q90", "extrapolation", "extrapolated"]
     assert (pred["q10"] <= pred["q50"]).all() and (pred["q50"] <= pred["q90"]).all()
     np.testing.assert_allclose(pred["mean"],
                                prior_post.error_draws(task, src, n_sim, n_real).mean(0))

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import SpecError
-from models.examples import SYNTHETIC_LAWS, example_path, make_synthetic_curves
-from models.families import get_family
-from models.families.priors import Prior, resolve_priors
-from models.inference.fit import fit, prior_predictive
-from models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.errors import SpecError
+from sim2real.models.examples import SYNTHETIC_LAWS, example_path, make_synthetic_curves
+from sim2real.models.families import get_family
+from sim2real.models.families.priors import Prior, resolve_priors
+from sim2real.models.inference.fit import fit, prior_predictive
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 
 DEFAULTS = get_family("power_law_floor").priors
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import InputDataError, UnknownCurveError
-from models.posterior.base import Posterior, quantile_names
-from models.posterior.storage import load_posterior
-from planner.protocols import ErrorModel
+from sim2real.models.errors import InputDataError, UnknownCurveError
+from sim2real.models.posterior.base import Posterior, quantile_names
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.protocols import ErrorModel
 
 
 def test_error_draws_match_the_closed_form(hand_built_posterior: Callable[..., Any]) -> None:
@@ -73,7 +73,8 @@ def test_predict_columns_and_quantiles(hand_built_posterior: Callable[..., Any])
                             "n_sim": [0, 3000], "n_real": [30, 20]})
     out = post.predict(queries, [0.05, 0.5, 0.95])
     assert list(out.columns) == ["task", "sim_source", "n_sim", "n_real", "mean", "q05",
-                                 "q50", "q95"]
+                                 "q50", "q95", "extrapolation", "extrapolated"]
+    assert out["extrapolation"].tolist() == [1.0, 1.0]   # both inside their curves
     assert (out["q05"] < out["q50"]).all() and (out["q50"] < out["q95"]).all()
     np.testing.assert_allclose(out["q50"], [0.2 + 2 * 30 ** -0.5, 0.1 + 3000 ** -0.3],
                                rtol=0.05)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.data.io import atomic_path
+from sim2real.models.data.io import atomic_path
 
 
 def test_atomic_path_renames_on_success_with_the_usual_mode(tmp_path: Path) -> None:

@@ -11,18 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.data.contract import load_curves
-from models.data.design import make_design
-from models.errors import InputDataError, SpecError, UnknownCurveError
-from models.families import get_family
-from models.families.ops import NUMPY_OPS
-from models.families.priors import Prior
-from models.families.simulate import simulate_surface_table
-from models.inference.fit import fit
-from models.inference.spec import ModelSpec, SamplerConfig
-from models.posterior.base import Posterior
-from models.posterior.storage import load_posterior
-from planner.protocols import ErrorModel
+from sim2real.models.data.contract import load_curves
+from sim2real.models.data.design import make_design
+from sim2real.models.errors import InputDataError, SpecError, UnknownCurveError
+from sim2real.models.families import get_family
+from sim2real.models.families.ops import NUMPY_OPS
+from sim2real.models.families.priors import Prior
+from sim2real.models.families.simulate import simulate_surface_table
+from sim2real.models.inference.fit import fit
+from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+from sim2real.models.posterior.base import Posterior
+from sim2real.models.posterior.storage import load_posterior
+from sim2real.planner.protocols import ErrorModel
 
 EDT_TRUE = {"C": 0.15, "A": 0.6, "beta": 0.5}
 EDT_SOURCES = {"db": {"k": 2.0, "a": 0.5, "b": 0.0}}
@@ -180,7 +180,7 @@ def test_tiny_fit_rejects_unknown_queries(tiny_edt: Posterior) -> None:
 # The exchange-rate tests below exercise planner.decisions.surface on a models posterior;
 # planner is imported inside them so that the model tests above run on their own.
 def test_surface_exchange_table(tiny_edt: Posterior) -> None:
-    from planner.decisions.surface import surface_exchange_table
+    from sim2real.planner.decisions.surface import surface_exchange_table
 
     table = surface_exchange_table(tiny_edt)
     assert table[["task", "sim_source", "n_sim", "n_real"]].values.tolist() == [
@@ -279,8 +279,8 @@ def test_additive_surface_recovers_known_parameters() -> None:
 
 
 def test_planner_decisions_run_on_a_surface(tiny_edt: Posterior) -> None:
-    from planner.decisions import exchange_table, required_size_table
-    from planner.decisions.surface import surface_exchange_table
+    from sim2real.planner.decisions import exchange_table, required_size_table
+    from sim2real.planner.decisions.surface import surface_exchange_table
 
     model: Any = tiny_edt  # ErrorModel declares n_draws settable; ours is a property
     sizes = required_size_table(model, {"task": 0.3})

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
-from planner.optim.problem import OperatingPoint
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.planner.optim.problem import OperatingPoint
 
 
 def const(c: float, d: float, a: float, n_real: float | None = None, s: int = 8) -> CurveDraws:
@@ -45,11 +45,11 @@ def family_posterior(table: Any, family: str, params: dict[str, Any], chains: in
     """
     import arviz as az
 
-    from models.data.contract import load_curves
-    from models.data.design import make_design
-    from models.inference.diagnostics import compute_diagnostics
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from models.posterior.base import Posterior
+    from sim2real.models.data.contract import load_curves
+    from sim2real.models.data.design import make_design
+    from sim2real.models.inference.diagnostics import compute_diagnostics
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.models.posterior.base import Posterior
 
     spec = ModelSpec(family=family)
     fam = spec.model_family

@@ -27,11 +27,11 @@ BUDGET = 20000.0
 
 def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:
     """A power-law Posterior of :func:`simple_table` whose draws follow :data:`LAWS`."""
-    from models.data.contract import load_curves
-    from models.data.design import make_design
-    from models.inference.diagnostics import compute_diagnostics
-    from models.inference.spec import ModelSpec, SamplerConfig
-    from models.posterior.base import Posterior
+    from sim2real.models.data.contract import load_curves
+    from sim2real.models.data.design import make_design
+    from sim2real.models.inference.diagnostics import compute_diagnostics
+    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
+    from sim2real.models.posterior.base import Posterior
 
     data = load_curves(simple_table())
     design = make_design(data, "curve")
@@ -53,11 +53,11 @@ def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:
 def report_inputs(post: Any, path: Path, budget: float = BUDGET,
                   target: float | None = TARGET) -> dict[str, Any]:
     """Settings, problem, plan payload (names as given) for ``post`` saved at ``path``."""
-    from planner.acquisition import make_objective
-    from planner.optim.config import merge_settings
-    from planner.optim.multiround import plan_rounds
-    from planner.optim.problem import operating_point_from_table
-    from planner.workflow import file_sha256, plan_payload
+    from sim2real.planner.acquisition import make_objective
+    from sim2real.planner.optim.config import merge_settings
+    from sim2real.planner.optim.multiround import plan_rounds
+    from sim2real.planner.optim.problem import operating_point_from_table
+    from sim2real.planner.workflow import file_sha256, plan_payload
 
     settings = merge_settings({}, budget=budget, costs=dict(COSTS),
                               targets={"t": target} if target is not None else {}, seed=0)
@@ -72,7 +72,7 @@ def report_inputs(post: Any, path: Path, budget: float = BUDGET,
 
 def build(post: Any, path: Path, **kwargs: Any) -> Any:
     """Report content of ``post`` with a small frontier and sensitivity study."""
-    from planner.report.pipeline import report_content
+    from sim2real.planner.report.pipeline import report_content
 
     inp = report_inputs(post, path)
     return report_content(post, inp["plan"], inp["problem"], inp["given"], inp["settings"],

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import PlanningError
-from models.evaluation.least_squares import fit_power_law, least_squares_model
-from planner.acquisition import expected_error, min_cost_with_probability
-from planner.optim.baselines import BASELINES, STRATEGIES
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import PlanProblem, Source
+from sim2real.models.errors import PlanningError
+from sim2real.models.evaluation.least_squares import fit_power_law, least_squares_model
+from sim2real.planner.acquisition import expected_error, min_cost_with_probability
+from sim2real.planner.optim.baselines import BASELINES, STRATEGIES
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import PlanProblem, Source
 from tests.planner.planner_fixtures import noisy, one_task
 
 

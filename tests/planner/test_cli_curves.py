@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models.examples import example_path
-from planner.cli import build_app
+from sim2real.models.examples import example_path
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 
@@ -31,7 +31,7 @@ def test_validate_bad_input_exits_2_with_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     pd.read_csv(example_path("synthetic")).drop(columns="seed").to_csv(bad, index=False)
     result = runner.invoke(build_app(), ["validate", str(bad)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "missing column" in result.output and "seed" in result.output
 
 
@@ -42,7 +42,7 @@ def test_fit_rejecting_input_writes_nothing(tmp_path: Path) -> None:
     df.to_csv(bad, index=False)
     out = tmp_path / "post.nc"
     result = runner.invoke(build_app(), ["fit", str(bad), "--out", str(out)])
-    assert result.exit_code == 2 and "must be finite and > 0" in result.output
+    assert result.exit_code == 1 and "must be finite and > 0" in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
 
@@ -68,7 +68,7 @@ def test_predict_writes_requested_quantiles(fitted: Path, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     pred = pd.read_csv(out)
     assert list(pred.columns) == ["task", "sim_source", "n_sim", "n_real", "mean", "q02",
-                                  "q50", "q98"]
+                                  "q50", "q98", "extrapolation", "extrapolated"]
     assert (pred["q02"] <= pred["q50"]).all() and (pred["q50"] <= pred["q98"]).all()
     # extrapolation to 300k simulations: the known law gives 0.38 + 2 * 300000^-0.35
     assert pred.loc[0, "q02"] < 0.38 + 2 * 300000 ** -0.35 < pred.loc[0, "q98"]
@@ -81,7 +81,7 @@ def test_predict_unknown_task_is_a_clear_error(fitted: Path, tmp_path: Path) -> 
     out = tmp_path / "pred.csv"
     result = runner.invoke(build_app(), ["predict", str(fitted), "--at", str(queries),
                                          "--out", str(out)])
-    assert result.exit_code == 2 and "no curve for task 'nope'" in result.output
+    assert result.exit_code == 1 and "no curve for task 'nope'" in result.output
     assert not out.exists()
 
 
@@ -97,6 +97,6 @@ def test_fit_rejects_bad_prior_options_and_writes_nothing(tmp_path: Path, prior:
     out = tmp_path / "post.nc"
     result = runner.invoke(build_app(), ["fit", str(example_path("synthetic")), "--out",
                                          str(out), "--prior", prior])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert message in result.output
     assert not out.exists()

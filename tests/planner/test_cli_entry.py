@@ -1,4 +1,4 @@
-"""Entry points: ``sim2real --version``, ``python -m planner``, a fast ``--help``."""
+"""Entry points: ``sim2real --version``, ``python -m sim2real.planner``, a fast ``--help``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from planner.cli import build_app
+from sim2real.planner.cli import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def test_version_prints_the_package_version() -> None:
 
 def test_python_m_planner_runs_the_cli_without_heavy_imports() -> None:
     code = ("import runpy, sys; sys.argv = ['sim2real', '--help']\n"
-            "try:\n    runpy.run_module('planner', run_name='__main__')\n"
+            "try:\n    runpy.run_module('sim2real.planner', run_name='__main__')\n"
             "except SystemExit as e:\n    assert e.code in (0, None)\n"
             "heavy = [m for m in ('pymc', 'torch', 'botorch', 'pandas', 'arviz') "
             "if m in sys.modules]\nprint('HEAVY', heavy)\n")

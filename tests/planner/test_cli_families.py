@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models.families import FAMILIES
-from models.families.simulate import simulate_surface_table
-from planner.cli import build_app
+from sim2real.models.families import FAMILIES
+from sim2real.models.families.simulate import simulate_surface_table
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 FAST = ("edt",)   # the default family's heavy commands have their own CLI tests
@@ -86,7 +86,7 @@ def _heavy(family: str, fitted: dict[str, Path], grid: Path, tmp_path: Path) -> 
     refit = tmp_path / "refit.nc"
     refit.write_bytes(post.read_bytes())
     _ok(["update", str(copy), str(new), "--posterior", str(refit), *TINY])
-    from models.posterior.storage import load_posterior
+    from sim2real.models.posterior.storage import load_posterior
 
     assert load_posterior(refit).family.name == family
     if FAMILIES[family].layout == "curve":

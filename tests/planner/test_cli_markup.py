@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from planner.cli import build_app
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 
@@ -22,7 +22,7 @@ def _flat(text: str) -> str:
 def test_missing_file_with_brackets_in_its_path(tmp_path: Path) -> None:
     missing = tmp_path / "a[/x]b" / "[grid]c[bold].csv"
     result = runner.invoke(build_app(), ["validate", str(missing)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "error:" in result.output
     assert _flat(str(missing)) in _flat(result.output)
@@ -49,7 +49,7 @@ def test_sweep_config_error_keeps_the_section_name(tmp_path: Path) -> None:
         seeds = [0]
         """), encoding="utf-8")
     result = runner.invoke(build_app(), ["sweep", str(config)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     flat = _flat(result.output)
     assert _flat(str(config)) in flat              # the path, with its [/ and ] intact
     assert "[grid].n_real" in flat                 # the section name is not eaten as markup

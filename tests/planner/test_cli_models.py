@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models.families.simulate import simulate_curve_table, simulate_surface_table
-from planner.cli import build_app
+from sim2real.models.families.simulate import simulate_curve_table, simulate_surface_table
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 TINY = ["--draws", "60", "--tune", "60", "--chains", "1", "--seed", "3"]
@@ -30,7 +30,7 @@ def test_compare_rejects_unknown_forms_cleanly(tmp_path: Path) -> None:
                                                                             index=False)
     result = runner.invoke(build_app(), ["compare", str(curves), "--forms",
                                          "power_law,cubic", *TINY])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "unknown" in result.output and "'cubic'" in result.output
 
 
@@ -60,7 +60,7 @@ def surface_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                          "--out", str(out), *TINY])
     assert result.exit_code == 0, result.output
     assert "effective data transferred" in result.output
-    from models.posterior.storage import load_posterior
+    from sim2real.models.posterior.storage import load_posterior
 
     assert {"T_ref", "alpha_T"} <= set(load_posterior(out).summary()["parameter"])
     return out
@@ -80,7 +80,7 @@ def test_exchange_on_a_saved_surface(surface_file: Path, tmp_path: Path) -> None
 def test_exchange_surface_form_mismatch_exits_2(surface_file: Path) -> None:
     result = runner.invoke(build_app(), ["exchange", str(surface_file), "--surface",
                                          "additive"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "holds a 'edt' posterior" in result.output
 
 
@@ -90,7 +90,7 @@ def test_fit_surface_rejects_a_table_without_databases(tmp_path: Path) -> None:
                                                                             index=False)
     result = runner.invoke(build_app(), ["fit-surface", str(curves), "--out", str(out),
                                          *TINY])
-    assert result.exit_code == 2 and "no pre-training rows" in result.output
+    assert result.exit_code == 1 and "no pre-training rows" in result.output
     assert not out.exists()
 
 
@@ -128,5 +128,5 @@ def test_fit_another_form_then_plan_with_it(tmp_path: Path) -> None:
     assert after["mean"] < now["mean"]
     bad = runner.invoke(build_app(), ["fit", str(curves), "--form", "cubic", "--out",
                                       str(tmp_path / "x.nc"), *TINY])
-    assert bad.exit_code == 2 and "unknown model family 'cubic'" in bad.output
+    assert bad.exit_code == 1 and "unknown model family 'cubic'" in bad.output
     assert not (tmp_path / "x.nc").exists()

@@ -9,13 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import PlanningError, UnknownCurveError
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
-from planner.decisions import database_value_table, exchange_table, required_size_table
-from planner.decisions.core import average_rate, invert_on_grid, marginal_rate, p_unreachable
-from planner.decisions.curves import REAL, RouteCurve
-from planner.decisions.surface import surface_exchange_table
-from planner.optim.problem import OperatingPoint
+from sim2real.models.errors import PlanningError, UnknownCurveError
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.planner.decisions import database_value_table, exchange_table, required_size_table
+from sim2real.planner.decisions.core import (
+    average_rate,
+    invert_on_grid,
+    marginal_rate,
+    p_unreachable,
+)
+from sim2real.planner.decisions.curves import REAL, RouteCurve
+from sim2real.planner.decisions.surface import surface_exchange_table
+from sim2real.planner.optim.problem import OperatingPoint
 from tests.planner.planner_fixtures import const, family_posterior, one_task
 
 

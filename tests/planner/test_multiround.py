@@ -7,12 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-from models.errors import PlanningError
-from models.evaluation.point_draws import CurveDraws, PowerLawDraws
-from planner.acquisition import min_cost_with_probability
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import OperatingPoint, PlanProblem, Source
-from planner.optim.sequential import plan_next_round, round_probability
+from sim2real.models.errors import PlanningError
+from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
+from sim2real.planner.acquisition import min_cost_with_probability
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
+from sim2real.planner.optim.sequential import plan_next_round, round_probability
 from tests.planner.planner_fixtures import noisy, one_task
 
 

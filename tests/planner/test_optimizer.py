@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.errors import PlanningError
-from planner.acquisition import (
+from sim2real.models.errors import PlanningError
+from sim2real.planner.acquisition import (
     cvar,
     expected_error,
     make_objective,
     min_cost_with_probability,
     prob_all_targets,
 )
-from planner.optim.multiround import plan_rounds
-from planner.optim.optimizer import plan_batch
-from planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
-from planner.optim.repair import is_feasible, repair
+from sim2real.planner.optim.multiround import plan_rounds
+from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
+from sim2real.planner.optim.repair import is_feasible, repair
 from tests.planner.planner_fixtures import noisy, one_task
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import build_app
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 
@@ -82,7 +82,7 @@ def test_plan_sequential_option_errors(posterior_file: Path, tmp_path: Path,
     out = tmp_path / "p.json"
     res = _plan(posterior_file, out, "--budget", "1000", "--cost", "dft=1", "--target",
                 "t=0.15", *extra)
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert message in res.output and not out.exists()
 
 
@@ -111,7 +111,7 @@ def test_plan_clear_errors(posterior_file: Path, tmp_path: Path, args: list[str]
                            message: str) -> None:
     out = tmp_path / "p.json"
     res = _plan(posterior_file, out, *args)
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert message in res.output
     assert not out.exists()
 
@@ -135,5 +135,5 @@ def test_update_rejects_bad_new_results_and_writes_nothing(simple_table: pd.Data
     before = curves.read_text()
     res = runner.invoke(build_app(), ["update", str(curves), str(new), "--posterior",
                                       str(tmp_path / "p.nc")])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert curves.read_text() == before and not (tmp_path / "p.nc").exists()

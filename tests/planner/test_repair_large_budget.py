@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.evaluation.point_draws import PowerLawDraws
-from planner.acquisition import min_cost_with_probability
-from planner.optim.evaluate import TaskErrorEvaluator
-from planner.optim.optimizer import exact_scorer, plan_batch
-from planner.optim.problem import OperatingPoint, PlanProblem, Source
-from planner.optim.repair import is_feasible, repair
+from sim2real.models.evaluation.point_draws import PowerLawDraws
+from sim2real.planner.acquisition import min_cost_with_probability
+from sim2real.planner.optim.evaluate import TaskErrorEvaluator
+from sim2real.planner.optim.optimizer import exact_scorer, plan_batch
+from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
+from sim2real.planner.optim.repair import is_feasible, repair
 from tests.planner.planner_fixtures import noisy
 
 TARGET = 0.02001
@@ -70,3 +70,34 @@ def test_plan_with_budget_1e12_buys_what_small_budgets_buy() -> None:
     for budget, res in plans.items():
         assert res.allocation == {"mp": n_min, "real:a": 0}, budget
         assert res.p_target["a"] >= 0.9
+
+
+# The objective's tie-break at huge budgets (issue 14): the additive tie ``1e-4 x error``
+# outweighed the cost term ``cost / budget`` once the budget was 1e12, so the plan bought
+# six times what every budget from 1e6 to 1e10 bought. Here the error keeps falling well
+# past the target, so a budget-blind tie-break pays for it.
+def _falling_model() -> PowerLawDraws:
+    return PowerLawDraws({("a", "none"): noisy(0.3, 2.0, 0.5, seed=1),
+                          ("a", "mp"): noisy(0.1, 20.0, 0.5, 50.0, sd=0.05, seed=2)})
+
+
+def _falling_problem(budget: float) -> PlanProblem:
+    return PlanProblem((Source("mp", 1.0), Source("real:a", 100.0)), budget, OP,
+                       targets={"a": 0.2})
+
+
+@pytest.mark.parametrize("budget", [1e6, 1e12])
+def test_a_feasible_batch_beats_a_larger_one_at_any_budget(budget: float) -> None:
+    prob = _falling_problem(budget)
+    score = exact_scorer(TaskErrorEvaluator(_falling_model(), prob), prob,
+                         min_cost_with_probability(0.9))
+    small, large = score(np.array([[200_000.0, 0.0], [1_000_000.0, 0.0]]))
+    assert small > large      # both meet P >= 0.9; the larger one only lowers the error
+
+
+def test_the_plan_does_not_depend_on_a_budget_that_is_not_binding() -> None:
+    obj = min_cost_with_probability(0.9)
+    plans = {b: plan_batch(_falling_model(), _falling_problem(b), obj).allocation
+             for b in (1e6, 1e12)}
+    assert plans[1e6] == plans[1e12], plans
+    assert 100_000 < plans[1e6]["mp"] < 300_000

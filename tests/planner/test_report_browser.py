@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import build_app
-from planner.report.render import CHROMIUM_ARGS, find_chromium, print_pdf, write_report
+from sim2real.planner.cli import build_app
+from sim2real.planner.report.render import CHROMIUM_ARGS, find_chromium, print_pdf, write_report
 from tests.planner.report_fixtures import shared_content
 
 

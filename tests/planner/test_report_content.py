@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.errors import ReportError
-from models.inference.diagnostics import Diagnostics
-from planner.report.content import Quantiles, to_jsonable
-from planner.report.decision import decision_warnings, exchange_sentence, verdict
-from planner.report.render import validate_report_json
+from sim2real.models.errors import ReportError
+from sim2real.models.inference.diagnostics import Diagnostics
+from sim2real.planner.report.content import Quantiles, to_jsonable
+from sim2real.planner.report.decision import decision_warnings, exchange_sentence, verdict
+from sim2real.planner.report.render import validate_report_json
 from tests.planner.report_fixtures import BUDGET, LAWS, TARGET, build, shared_content
 
 
@@ -143,7 +143,7 @@ def test_decision_warnings_and_verdicts() -> None:
 
 
 def _headline() -> Any:
-    from planner.report.content import ExchangeHeadline
+    from sim2real.planner.report.content import ExchangeHeadline
 
     return ExchangeHeadline("t", "dft", 1e4, Quantiles(2.0, 10.0, 50.0), 20.0, "undecided")
 
@@ -165,7 +165,7 @@ FAMILY_PARAMS = {
 @pytest.mark.parametrize("family", sorted(FAMILY_PARAMS))
 def test_report_for_a_surface_and_a_family_without_closed_forms(family: str,
                                                                 tmp_path: Path) -> None:
-    from planner.report.render import write_report
+    from sim2real.planner.report.render import write_report
     from tests.planner.planner_fixtures import family_posterior
     from tests.planner.report_fixtures import simple_table
 
@@ -197,7 +197,7 @@ def test_report_for_a_surface_and_a_family_without_closed_forms(family: str,
 
 @pytest.mark.parametrize("family", sorted(FAMILY_PARAMS))
 def test_parameter_table_shows_every_display_label(family: str) -> None:
-    from planner.report.tables import parameter_frame, render_parameters
+    from sim2real.planner.report.tables import parameter_frame, render_parameters
     from tests.planner.planner_fixtures import family_posterior
     from tests.planner.report_fixtures import simple_table
 

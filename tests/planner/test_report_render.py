@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from models.errors import ReportError
-from planner.cli import build_app
-from planner.report import formatting as f
-from planner.report.render import write_report
+from sim2real.models.errors import ReportError
+from sim2real.planner.cli import build_app
+from sim2real.planner.report import formatting as f
+from sim2real.planner.report.render import write_report
 from tests.planner.report_fixtures import BUDGET, build, hand_posterior, shared_content
 
 SECTIONS = ["decision", "curves", "required", "exchange", "frontier", "sensitivity",
@@ -102,7 +102,7 @@ def test_page_is_self_contained_and_accessible(written: tuple[Any, str, dict[str
 
 
 def test_red_flags_are_visible_at_the_top(tmp_path: Path) -> None:
-    from models.inference.diagnostics import Diagnostics
+    from sim2real.models.inference.diagnostics import Diagnostics
 
     post = hand_posterior()
     path = post.to_netcdf(tmp_path / "post.nc")
@@ -153,8 +153,8 @@ def test_cli_report_clear_errors(tmp_path: Path) -> None:
     bad.write_text('{"objective": "x"}')
     res = runner.invoke(build_app(), ["report", str(path), "--plan", str(bad), "--out",
                                       str(tmp_path / "rep")])
-    assert res.exit_code == 2 and "not a sim2real plan.json" in " ".join(res.output.split())
+    assert res.exit_code == 1 and "not a sim2real plan.json" in " ".join(res.output.split())
     res = runner.invoke(build_app(), ["report", str(path), "--out", str(tmp_path / "rep"),
                                       "--cost", "dft=1"])
-    assert res.exit_code == 2 and "no budget" in " ".join(res.output.split())
+    assert res.exit_code == 1 and "no budget" in " ".join(res.output.split())
     assert not (tmp_path / "rep").exists()

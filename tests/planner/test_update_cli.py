@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import build_app
+from sim2real.planner.cli import build_app
 
 runner = CliRunner()
 
@@ -34,7 +34,7 @@ def _noisy(table: pd.DataFrame) -> pd.DataFrame:
 
 def test_update_appends_refits_and_records_provenance(simple_table: pd.DataFrame,
                                                       tmp_path: Path) -> None:
-    from models.posterior.storage import load_posterior
+    from sim2real.models.posterior.storage import load_posterior
 
     simple_table = _noisy(simple_table)
     curves, new, new_rows = _split(simple_table, tmp_path)
@@ -95,7 +95,7 @@ def test_update_rejects_invalid_new_results(simple_table: pd.DataFrame, tmp_path
     post = tmp_path / "post.nc"
     res = runner.invoke(build_app(), ["update", str(curves), str(new), "--posterior",
                                       str(post)])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert message in res.output
     assert curves.read_text() == before and not post.exists()
 
@@ -107,7 +107,7 @@ def test_update_refuses_results_appended_twice(simple_table: pd.DataFrame,
     out = tmp_path / "combined.csv"
     res = runner.invoke(build_app(), ["update", str(curves), str(new), "--out-curves",
                                       str(out), "--posterior", str(tmp_path / "p.nc")])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert "appended twice" in res.output and "data rows 1, 2, 3" in res.output
     assert not out.exists() and not (tmp_path / "p.nc").exists()
 
@@ -119,7 +119,7 @@ def test_update_missing_file(simple_table: pd.DataFrame, tmp_path: Path, which: 
     args = [str(gone), str(new)] if which == "curves" else [str(curves), str(gone)]
     res = runner.invoke(build_app(), ["update", *args, "--posterior",
                                       str(tmp_path / "p.nc")])
-    assert res.exit_code == 2, res.output
+    assert res.exit_code == 1, res.output
     assert "nope.csv" in res.output and "not found" in res.output
     assert not (tmp_path / "p.nc").exists()
 
@@ -131,7 +131,7 @@ def test_update_missing_file(simple_table: pd.DataFrame, tmp_path: Path, which: 
 def test_update_refits_the_model_of_the_existing_posterior(simple_table: pd.DataFrame,
                                                             tmp_path: Path,
                                                             fit_args: list[str]) -> None:
-    from models.posterior.storage import load_posterior as load_any_posterior
+    from sim2real.models.posterior.storage import load_posterior as load_any_posterior
 
     curves, new, _ = _split(_noisy(simple_table), tmp_path)
     post = tmp_path / "post.nc"

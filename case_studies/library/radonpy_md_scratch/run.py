@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from case_studies.config import GridConfig, MLPConfig, SweepConfig
-from case_studies.data import Dataset, Study, resolve_data_dir
-from case_studies.featurize import smiles_features
-from case_studies.runner import dask_client, run_sweep
+from sim2real.case_studies.config import GridConfig, MLPConfig, SweepConfig
+from sim2real.case_studies.data import Dataset, Study, resolve_data_dir
+from sim2real.case_studies.featurize import smiles_features
+from sim2real.case_studies.runner import dask_client, run_sweep
 
 HERE = Path(__file__).resolve().parent
 

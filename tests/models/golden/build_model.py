@@ -17,10 +17,10 @@ LIKELIHOODS = ("normal", "student_t")
 
 def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
     """The PyMC model of ``family`` with ``likelihood`` on ``table`` (default priors)."""
-    from models.data.contract import load_curves
-    from models.data.design import make_design
-    from models.inference.build import build_model
-    from models.inference.spec import ModelSpec
+    from sim2real.models.data.contract import load_curves
+    from sim2real.models.data.design import make_design
+    from sim2real.models.inference.build import build_model
+    from sim2real.models.inference.spec import ModelSpec
 
     spec = ModelSpec(family=family, likelihood=likelihood)
     return build_model(make_design(load_curves(table), spec.model_family.layout), spec)
@@ -28,6 +28,6 @@ def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
 
 def load(path: str) -> Any:
     """Load any posterior file (the public loader)."""
-    from models.posterior.storage import load_posterior
+    from sim2real.models.posterior.storage import load_posterior
 
     return load_posterior(path)

@@ -21,10 +21,10 @@ QUERIES = {"curve": [("bandgap_synth", "none", 0.0, 300.0), ("bandgap_synth", "d
 
 
 def main() -> None:
-    from models.curve_forms import FormSpec, fit_form
-    from models.inference.fit import fit_curves
-    from models.inference.spec import SamplerConfig
-    from models.surface import SurfaceSpec, fit_surface
+    from sim2real.models.curve_forms import FormSpec, fit_form
+    from sim2real.models.inference.fit import fit_curves
+    from sim2real.models.inference.spec import SamplerConfig
+    from sim2real.models.surface import SurfaceSpec, fit_surface
 
     table = pd.read_csv(HERE / "curves.csv")
     cfg = SamplerConfig(draws=30, tune=100, chains=2, seed=3)

@@ -228,7 +228,8 @@ def config_from_dict(raw: dict[str, Any], origin: str = "<config>") -> SweepConf
         mlp = MLPConfig(**mlp_raw)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{origin}: [grid]/[mlp] values must be numbers or lists of "
-                        f"integers ({exc}).") from exc
+                        f"integers ({exc}). Fix: write e.g. n_sim = [0, 1000, 10000] "
+                        "(numbers, not quoted text).") from exc
     if not isinstance(data["sim"], dict):
         raise SpecError(f"{origin}: [data.sim] must be a table of name = \"path\" entries.")
     options = {k: v for k, v in sweep.items()}

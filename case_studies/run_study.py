@@ -5,8 +5,10 @@ One command per study (from the project root)::
     .venv/bin/python -m sim2real.case_studies.run_study band_gap
     .venv/bin/python -m sim2real.case_studies.run_study chi_parameter
 
-Fits ``case_studies/<study>/curves.csv`` with the default model and sampler (4 chains x
-1000 draws, default seed; the same as ``sim2real fit``), saves the posterior to
+Fits ``case_studies/<study>/curves.csv`` with the default model of ``sim2real fit``
+(``--family auto``: the joint surface E(n_sim, n_real) where a database is measured at more
+than one ``n_real``, else the curve default) and sampler (4 chains x 1000 draws, default
+seed; NUTS target acceptance 0.99 for a surface), saves the posterior to
 ``.cache/<study>/posterior.nc`` (large, not committed) and writes small, committed outputs
 to ``case_studies/<study>/results/``:
 
@@ -18,8 +20,10 @@ to ``case_studies/<study>/results/``:
   median (and 90% interval) of the expected error;
 * ``exchange.csv`` and ``required_sizes.csv``: ``sim2real exchange`` and the size to reach
   the target per route;
-* ``plan.json``: ``sim2real plan`` with the study's costs, budget and target
-  (:data:`PLANS`);
+* ``plan.json``: ``sim2real plan --flip-points`` with the study's costs, budget and
+  target (:data:`PLANS`);
+* ``price_plans.json``: the same plan at other experiment prices (:data:`PRICE_SCAN`
+  simulations per experiment), to show where the recommendation flips;
 * ``fit.json``: sampler settings, diagnostics and wall times.
 
 Examples
@@ -42,10 +46,9 @@ import pandas as pd
 
 from sim2real.case_studies.data import PROJECT_ROOT
 from sim2real.models.data.io import atomic_write_text, write_table_atomic
-from sim2real.models.inference.fit import fit
+from sim2real.models.inference.fit import as_curve_data, fit
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 from sim2real.models.posterior.storage import load_posterior
-from sim2real.planner.workflow import plan_payload
 
 #: Planning settings per study: price per sample, batch budget, target error.
 PLANS: dict[str, dict[str, Any]] = {
@@ -107,19 +110,33 @@ def residual_table(post: Any) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["curve_id", "size"]).reset_index(drop=True)
 
 
-def plan_json(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str, Any]:
+#: Experiment prices (simulations per experiment) of ``price_plans.json``.
+PRICE_SCAN = (10.0, 1000.0)
+
+
+def plan_json(post: Any, settings: dict[str, Any], posterior: Path,
+              flips: bool = True) -> dict[str, Any]:
     """The ``sim2real plan`` payload for ``settings`` (default objective and seed)."""
-    from sim2real.planner.acquisition import make_objective
     from sim2real.planner.optim.config import merge_settings
-    from sim2real.planner.optim.multiround import plan_rounds
-    from sim2real.planner.optim.problem import operating_point_from_table
+    from sim2real.planner.workflow import plan_from_settings
 
     merged = merge_settings({}, budget=settings["budget"], costs=dict(settings["costs"]),
                             targets=dict(settings["targets"]))
-    problem, given = merged.problem(operating_point_from_table(post.data.table))
-    objective = make_objective(merged.objective, **merged.objective_kwargs())
-    result = plan_rounds(post, problem, objective, rounds=merged.rounds, seed=merged.seed)
-    return plan_payload(result, given, merged, posterior)
+    return plan_from_settings(post, merged, posterior, flips=flips)[0]
+
+
+def price_plans(post: Any, settings: dict[str, Any], posterior: Path) -> dict[str, Any]:
+    """The study's plan at each experiment price of :data:`PRICE_SCAN` (database prices
+    kept), without flip points."""
+    out = {}
+    for price in PRICE_SCAN:
+        costs = {k: (price if k == "real" else v) for k, v in settings["costs"].items()}
+        payload = plan_json(post, {**settings, "costs": costs}, posterior, flips=False)
+        out[f"{price:g}"] = {"costs": costs, "allocation": payload["allocation"],
+                             "total_cost": payload["total_cost"],
+                             "expected_error": payload["expected_error"],
+                             "p_target": payload["p_target"]}
+    return out
 
 
 def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
@@ -133,7 +150,10 @@ def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
     refitted = refit or not posterior.is_file()
     post: Any
     if refitted:
-        post = fit(folder / "curves.csv", ModelSpec(), SamplerConfig())
+        data = as_curve_data(folder / "curves.csv")
+        spec = ModelSpec(family="auto").resolve(data)
+        surface = spec.model_family.layout == "surface"
+        post = fit(data, spec, SamplerConfig(target_accept=0.99 if surface else None))
         post.to_netcdf(posterior)
     else:
         post = load_posterior(posterior)
@@ -150,6 +170,9 @@ def run(study: str, posterior: Path | None = None, refit: bool = True) -> Path:
     payload["provenance"]["posterior"] = str(posterior.relative_to(PROJECT_ROOT)) \
         if posterior.is_relative_to(PROJECT_ROOT) else str(posterior)
     atomic_write_text(json.dumps(payload, indent=2, default=float) + "\n", out / "plan.json")
+    scan = price_plans(post, settings, posterior)
+    atomic_write_text(json.dumps(scan, indent=2, default=float) + "\n",
+                      out / "price_plans.json")
     attrs = post.idata.posterior.attrs
     fit_info = {"sampler": post.sampler.to_dict(), "spec": post.spec.to_dict(),
                 "diagnostics": asdict(post.diagnostics),

@@ -19,7 +19,7 @@ PosixPath('report_dir/report.html')
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,11 +38,14 @@ from sim2real.planner.optim.problem import operating_point_from_table
 from sim2real.planner.optim.result import PlanResult
 from sim2real.planner.workflow import (
     NETCDF,
+    check_budget,
+    check_priced_routes,
     demo_settings,
     file_sha256,
     load_model,
     plan_payload,
     run_report,
+    write_json,
 )
 
 __all__ = ["Report", "fit", "plan", "report"]
@@ -133,7 +136,9 @@ def plan(posterior: Any, budget: float | None = None,
     """
     model, path = as_posterior(posterior)
     settings = settings_of(budget, costs, targets, config=config, **options)
+    check_budget(settings.budget)
     problem, given = settings.problem(operating_point_from_table(model.data.table))
+    check_priced_routes(problem, settings.rounds)            # the checks of `sim2real plan`
     obj = make_objective(settings.objective, **settings.objective_kwargs())
     result = recommend(model, problem, obj, settings)
     prov = {**result.provenance, "settings": asdict(settings),
@@ -169,14 +174,18 @@ class Report:
 def report(posterior: Any, out_dir: str | Path, plan: PlanResult | None = None, *,
            budget: float | None = None, costs: Mapping[str, float] | None = None,
            targets: Mapping[str, float] | None = None, pdf: bool = False,
-           comparison: pd.DataFrame | None = None, **options: Any) -> Report:
+           comparison: pd.DataFrame | None = None,
+           budgets: Sequence[float] | None = None,
+           ratio_factors: Sequence[float] | None = None, **options: Any) -> Report:
     """Write the decision report (report.html, report.json, plan.json) into ``out_dir``.
 
     The plan is ``plan`` when given (its settings are reused), else made here from
     ``budget`` / ``costs`` / ``targets`` / ``options``, else from the demo's assumptions
     (every database at price 1, targets at 80% of the current error; listed in the
     report). A posterior that is not a ``.nc`` file is saved as ``out_dir/posterior.nc``,
-    which the report names and hashes.
+    which the report names and hashes. ``budgets`` (default: the plan's budget x 0.1,
+    0.3, 1, 3) and ``ratio_factors`` (experiment-price factors, default 0.01 to 10) set
+    the frontier and price-sensitivity studies; fewer is faster.
 
     Examples
     --------
@@ -206,8 +215,12 @@ def report(posterior: Any, out_dir: str | Path, plan: PlanResult | None = None, 
         if plan.provenance.get("posterior_sha256"):
             payload["provenance"].update({k: plan.provenance[k] for k in
                                           ("posterior", "posterior_sha256")})
+        write_json(payload, out / "plan.json")
+    studies = {k: v for k, v in (("budgets", budgets), ("ratio_factors", ratio_factors))
+               if v is not None}
     files, content = run_report(model, path, settings, out, payload=payload, pdf=pdf,
-                                assumptions=assumptions, comparison=comparison)
+                                assumptions=assumptions, comparison=comparison,
+                                studies=studies)
     return Report(files=files, content=content)
 
 

@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from sim2real.planner.report.figures import COLORS, RC, TARGET_COLOR
+# The report's colours (Okabe-Ito blue and vermillion) and style, repeated here: the report
+# package imports the optimizer, which returns the results that are plotted here.
+COLORS = ("#0072B2", "#D55E00")
+TARGET_COLOR = "#C00000"
+RC: Any = {"font.size": 9, "font.family": "DejaVu Sans", "axes.spines.top": False,
+           "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+           "legend.frameon": False}
 
 
 def plan_figure(result: Any, costs: Mapping[str, float] | None = None) -> Any:

@@ -97,7 +97,8 @@ def load_model(path: str | Path, *, family: str | None = AUTO, draws: int = 500,
     family = family or AUTO
     path = Path(path)
     if not path.exists():
-        raise InputDataError(f"{path}: no such file.")
+        raise InputDataError(f"{path}: no such file. Fix: pass a posterior written by "
+                             "`sim2real fit` (.nc) or a learning-curve table.")
     if path.suffix.lower() in NETCDF:
         return load_posterior(path)
     sampler = SamplerConfig(draws=draws, tune=draws, chains=chains, seed=seed)
@@ -233,6 +234,22 @@ def plan_payload(result: Any, given: dict[str, str], settings: Any,
     return dict(d)
 
 
+def check_budget(budget: Any) -> None:
+    """Refuse a budget that is not a finite number > 0, before any planning.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_budget(float("nan"))
+    ... except PlanningError as exc:
+    ...     print(str(exc)[:37])
+    --budget nan: must be a finite number
+    """
+    if not isinstance(budget, int | float) or not np.isfinite(budget) or budget <= 0:
+        raise PlanningError(f"--budget {budget}: must be a finite number > 0 (cost units). "
+                            "Fix: pass the total budget of the batch, e.g. --budget 10000.")
+
+
 def check_priced_routes(problem: Any, rounds: int = 1) -> None:
     """Refuse a target whose task no priced source can change (the optimizer would
     otherwise return a batch that ignores it), and fewer than one round; before any
@@ -280,6 +297,7 @@ def plan_from_settings(model: Any, settings: Any, source: str | Path,
     (:mod:`planner.optim.flip`), stored under ``flip_points`` with names as given.
     """
 
+    check_budget(settings.budget)
     problem, given = settings.problem(operating_point_from_table(model.data.table))
     check_priced_routes(problem, settings.rounds)
     obj = make_objective(settings.objective, **settings.objective_kwargs())
@@ -382,11 +400,13 @@ def read_comparison(path: str | Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise InputDataError(f"{path}: cannot read the comparison table ({exc}).") from exc
+        raise InputDataError(f"{path}: cannot read the comparison table ({exc}). Fix: "
+                             "write it with `sim2real compare CURVES --out compare.csv`.") \
+            from exc
     missing = {"form", "elpd_loo", "se", "weight"} - set(table.columns)
     if missing:
-        raise InputDataError(f"{path}: missing column(s) {sorted(missing)}; write it with "
-                             "`sim2real compare CURVES --out compare.csv`.")
+        raise InputDataError(f"{path}: missing column(s) {sorted(missing)}. Fix: write it "
+                             "with `sim2real compare CURVES --out compare.csv`.")
     return table
 
 
@@ -422,7 +442,7 @@ def demo_settings(model: Any, budget: float = DEMO_BUDGET,
 
 def report_study_count(model: Any, settings: Any) -> int:
     """How many studies :func:`run_report` runs (for a progress bar)."""
-
+    check_budget(settings.budget)
     problem, _ = settings.problem(operating_point_from_table(model.data.table))
     return study_count(len(default_budgets(problem.budget)), len(STRATEGIES),
                        len(RATIO_FACTORS))
@@ -431,15 +451,19 @@ def report_study_count(model: Any, settings: Any) -> int:
 def run_report(model: Any, source: str | Path, settings: Any, out: str | Path, *,
                payload: dict[str, Any] | None = None, assumptions: list[str] | None = None,
                pdf: bool = False, comparison: Any = None, status: Status = no_status,
-               advance: Callable[[str], None] | None = None) -> tuple[Any, Any]:
+               advance: Callable[[str], None] | None = None,
+               studies: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """Plan (unless ``payload`` is given), run the studies and write the report files.
 
     ``source`` is the posterior file: report.json names it and records its SHA-256 (the
-    curve table it was fitted on is named in the data section).
+    curve table it was fitted on is named in the data section). ``studies``: keyword
+    arguments of the studies (``budgets``, ``ratio_factors`` of
+    :func:`~planner.report.pipeline.report_content`; smaller is faster).
     Returns the :class:`~planner.report.render.ReportFiles` and the report content.
     """
 
     out, source = Path(out), Path(source)
+    check_budget(settings.budget)
     problem, given = settings.problem(operating_point_from_table(model.data.table))
     check_priced_routes(problem, settings.rounds)
     sha = file_sha256(source)
@@ -460,7 +484,8 @@ def run_report(model: Any, source: str | Path, settings: Any, out: str | Path, *
     content = report_content(model, payload, problem, given, settings,
                              source=str(source), source_sha256=sha,
                              assumptions=assumptions or [], warnings=flags,
-                             advance=advance or (lambda label: None), comparison=comparison)
+                             advance=advance or (lambda label: None), comparison=comparison,
+                             **(studies or {}))
     with status("Drawing figures and writing the report..."):
         return write_report(content, out, pdf=pdf), content
 

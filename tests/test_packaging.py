@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -118,3 +119,53 @@ def test_users_own_models_module_does_not_shadow_the_package(tmp_path: Path) -> 
                          text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "sim2real.planner.workflow" in out.stdout
+
+
+def _floor_script() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("floor_constraints",
+                                                  ROOT / "scripts" / "floor_constraints.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_floor_constraints_pin_every_declared_floor() -> None:
+    """``make test-floor`` installs ``scripts/floor_constraints.py``'s output: one
+    ``name==X`` per ``>=X`` of pyproject.toml (runtime and every extra; torch comes from
+    TORCH_SPEC), no extras syntax, no self-reference."""
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "floor_constraints.py"),
+                          "--pyproject", str(ROOT / "pyproject.toml"), "--exclude", "torch"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    pins = {Requirement(line).name: Requirement(line) for line in out}
+    project = PYPROJECT["project"]
+    declared = [Requirement(r) for r in project["dependencies"]]
+    declared += [Requirement(r) for extra in project["optional-dependencies"].values()
+                 for r in extra]
+    expected = {r.name.lower(): next(s.version for s in r.specifier if s.operator == ">=")
+                for r in declared if r.name not in ("sim2real-planner", "torch")}
+    assert {n: str(r.specifier) for n, r in pins.items()} == {
+        n: f"=={v}" for n, v in expected.items()}
+    assert all(not r.extras for r in pins.values()) and "torch" not in pins
+
+
+def test_floor_constraints_refuse_a_dependency_without_a_floor() -> None:
+    script = _floor_script()
+    with pytest.raises(ValueError, match="'scipy<2' has no single '>=' floor"):
+        script.floor_constraints({"project": {"name": "p", "dependencies": ["scipy<2"]}})
+    assert script.main(["--pyproject", str(ROOT / "pyproject.toml")]) == 0
+
+
+def test_make_test_floor_uses_its_own_venv_and_is_not_part_of_make_test(
+        tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    floor = subprocess.run(["make", "-n", "test-floor", f"FLOOR_VENV={tmp_path / 'f'}"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "floor_constraints.py --exclude torch" in floor and " -c " in floor
+    assert f"{tmp_path / 'f'}/bin/python -m pytest" in floor and "torch==" in floor
+    test = subprocess.run(["make", "-n", "-B", "test", f"VENV={tmp_path / 'v'}"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout
+    assert "floor_constraints" not in test and ".venv-floor" not in test

@@ -161,7 +161,8 @@ def read_table_file(path: Path, name: str, what: str) -> pd.DataFrame:
     except InputDataError:
         raise
     except Exception as exc:  # parser errors from pandas / pyarrow
-        raise InputDataError(f"{name}: cannot be read as {suffix[1:]} ({exc}).") from exc
+        raise InputDataError(f"{name}: cannot be read as {suffix[1:]} ({exc}). Fix: pass "
+                             f"{what} saved as .csv or .parquet.") from exc
     raise InputDataError(f"{name}: unsupported file type '{suffix}'. Fix: use .csv or "
                          ".parquet.")
 
@@ -208,7 +209,8 @@ def validate_table(df: pd.DataFrame, origin: str = "<DataFrame>", *,
         raise InputDataError(f"{origin}: the table has no rows. Fix: add measured evaluations.")
     extra = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if extra:
-        warn_at_caller(f"{origin}: ignoring unknown column(s) {extra}.", DataWarning)
+        warn_at_caller(f"{origin}: ignoring unknown column(s) {extra}. Fix: rename them to "
+                       f"contract columns, or drop them to silence this.", DataWarning)
     table = df.reset_index(drop=True)
     out = pd.DataFrame(index=table.index)
     for col in ("task", "sim_source", "metric"):

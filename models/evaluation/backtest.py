@@ -54,7 +54,13 @@ import numpy as np
 import pandas as pd
 
 from sim2real.models.data.contract import MIN_SIZES, REQUIRED_COLUMNS, CurveData, load_curves
-from sim2real.models.errors import ConvergenceWarning, DataWarning, InputDataError, SpecError
+from sim2real.models.errors import (
+    ConvergenceWarning,
+    DataWarning,
+    InputDataError,
+    SpecError,
+    warn_at_caller,
+)
 from sim2real.models.evaluation.least_squares import fit_power_law
 from sim2real.models.evaluation.scoring import (
     BacktestResult,
@@ -186,8 +192,8 @@ def split_curves(data: CurveData | pd.DataFrame | str | Path, *,
             float(train_fraction) * float(sizes.max())  # type: ignore[arg-type]
         record = _curve_record(str(row["curve_id"]), str(row["axis"]), sizes, cutoff)
         if record["status"] == "skipped":
-            warnings.warn(f"{curves.origin}: curve {row['curve_id']} skipped: "
-                          f"{record['reason']}.", DataWarning, stacklevel=2)
+            warn_at_caller(f"{curves.origin}: curve {row['curve_id']} skipped: "
+                           f"{record['reason']}.", DataWarning)
         else:
             keep[rows.index.to_numpy()[sizes <= cutoff]] = True
             held.append(pd.DataFrame({"curve_id": row["curve_id"], "size": sizes[sizes > cutoff],

@@ -72,13 +72,16 @@ class Prior:
         extra = [p for p in self.params if p not in required]
         if missing or extra:
             raise SpecError(f"prior '{name}': {self.distribution} takes parameters "
-                            f"{list(required)}; missing {missing}, unexpected {extra}.")
+                            f"{list(required)}; missing {missing}, unexpected {extra}. "
+                            f"Fix: write {self.distribution}("
+                            f"{', '.join(p + '=...' for p in required)}).")
         for key, value in self.params.items():
             if not isinstance(value, int | float) or not math.isfinite(value):
                 raise SpecError(f"prior '{name}': parameter {key}={value!r} must be a finite "
-                                "number.")
+                                f"number. Fix: write a plain number, e.g. {key}=1.")
             if key in must_be_positive and value <= 0:
-                raise SpecError(f"prior '{name}': parameter {key}={value} must be > 0.")
+                raise SpecError(f"prior '{name}': parameter {key}={value} must be > 0. "
+                                f"Fix: give a positive {key}, e.g. {key}=1.")
         if positive and not self.positive:
             raise SpecError(f"prior '{name}' is a scale and needs a positive distribution; "
                             f"got {self.distribution}. Fix: use HalfNormal, Exponential, "

@@ -10,13 +10,12 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from sim2real.models.errors import ConvergenceWarning
+from sim2real.models.errors import ConvergenceWarning, warn_at_caller
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -95,5 +94,5 @@ def warn_if_failed(diagnostics: Diagnostics) -> None:
     """Emit one :class:`ConvergenceWarning` listing every failed check with advice."""
     problems = diagnostics.problems()
     if problems:
-        warnings.warn("MCMC diagnostics failed; do not trust the numbers until fixed:\n  - "
-                      + "\n  - ".join(problems), ConvergenceWarning, stacklevel=2)
+        warn_at_caller("MCMC diagnostics failed; do not trust the numbers until fixed:\n  - "
+                       + "\n  - ".join(problems), ConvergenceWarning)

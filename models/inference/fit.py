@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim2real.models.data.contract import CurveData, load_curves
 from sim2real.models.data.design import make_design
-from sim2real.models.errors import ConvergenceWarning
+from sim2real.models.errors import ConvergenceWarning, warn_at_caller
 from sim2real.models.families.ops import NUMPY_OPS
 from sim2real.models.inference.build import build_model, row_parameters
 from sim2real.models.inference.diagnostics import compute_diagnostics, warn_if_failed
@@ -85,8 +85,8 @@ def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:
         try:
             return _sample_nutpie(model, config, target_accept)
         except ImportError as exc:
-            warnings.warn(f"nutpie unavailable ({exc}); falling back to PyMC's NUTS sampler.",
-                          ConvergenceWarning, stacklevel=2)
+            warn_at_caller(f"nutpie unavailable ({exc}); falling back to PyMC's NUTS "
+                           "sampler.", ConvergenceWarning)
     return _sample_pymc(model, config, target_accept)
 
 

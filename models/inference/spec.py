@@ -134,7 +134,9 @@ class SamplerConfig:
             if not isinstance(value, int) or value < (0 if name == "tune" else 1):
                 raise SpecError(f"sampler option {name}={value!r} must be a positive integer.")
         if self.target_accept is not None and not 0.5 <= self.target_accept < 1:
-            raise SpecError(f"target_accept={self.target_accept} must be in [0.5, 1).")
+            raise SpecError(f"target_accept={self.target_accept} must be in [0.5, 1). "
+                            "Fix: pass e.g. --target-accept 0.95 (raise it towards 0.99 "
+                            "on divergences).")
         if self.backend not in BACKENDS:
             raise SpecError(f"unknown backend '{self.backend}'. Fix: use one of "
                             f"{list(BACKENDS)}.")

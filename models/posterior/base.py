@@ -103,6 +103,33 @@ class Posterior:
         out.update({k: float(np.atleast_1d(v)[0]) for k, v in where.items() if k != "on_sim"})
         return out
 
+    def thin(self, step: int) -> Posterior:
+        """The same posterior keeping every ``step``-th draw of each chain (fast what-if
+        planning on fewer draws)."""
+        if step <= 1:
+            return self
+        import arviz as az
+
+        post = self.idata.posterior.isel(draw=slice(None, None, int(step)))
+        return Posterior(idata=az.InferenceData(posterior=post), data=self.data,
+                         spec=self.spec, sampler=self.sampler, diagnostics=self.diagnostics)
+
+    def prior_view(self, draws: int = 500, seed: int = 0) -> Posterior:
+        """The same model with its parameters drawn from the prior instead (no data):
+        compare a quantity's spread with :meth:`route_floor` etc. to see whether the data
+        identify it. Cached per ``(draws, seed)``."""
+        import arviz as az
+
+        from sim2real.models.inference.prior import prior_dataset
+
+        cache = self.__dict__.setdefault("_prior_views", {})
+        if (draws, seed) not in cache:
+            ds = prior_dataset(self.data, self.spec, draws=draws, seed=seed)
+            cache[(draws, seed)] = Posterior(
+                idata=az.InferenceData(posterior=ds), data=self.data, spec=self.spec,
+                sampler=self.sampler, diagnostics=self.diagnostics)
+        return cache[(draws, seed)]
+
     def noise_draws(self, task: str, sim_source: str, n_sim: float,
                     n_real: float) -> np.ndarray:
         """Draws ``(S,)`` of the replicate noise ``sigma`` (log error) at one point."""
@@ -342,10 +369,12 @@ def quantile_names(quantiles: Sequence[float]) -> list[str]:
     names = []
     for q in quantiles:
         if not 0 < q < 1:
-            raise InputDataError(f"quantile {q} must be in (0, 1), e.g. 0.05,0.5,0.95.")
+            raise InputDataError(f"quantile {q} must be in (0, 1). Fix: e.g. --quantiles "
+                                 "0.05,0.5,0.95.")
         pct = q * 100
         if abs(pct - round(pct)) > 1e-9:
-            raise InputDataError(f"quantile {q} is not a whole percent; use e.g. 0.05 or 0.5.")
+            raise InputDataError(f"quantile {q} is not a whole percent. Fix: use e.g. 0.05 "
+                                 "or 0.5.")
         names.append(f"q{round(pct):02d}")
     return names
 

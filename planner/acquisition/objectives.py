@@ -170,7 +170,8 @@ def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
     False
     """
     if not 0.0 < probability < 1.0:
-        raise PlanningError(f"required probability must be in (0, 1), got {probability}.")
+        raise PlanningError(f"required probability must be in (0, 1), got {probability}. "
+                            "Fix: pass e.g. --probability 0.9.")
     if not penalty > 0:
         raise PlanningError(f"penalty must be > 0, got {penalty}.")
     if levels is not None and any(not 0.0 <= v < 1.0 for v in levels.values()):
@@ -191,7 +192,8 @@ def make_objective(name: str, **kwargs: Any) -> Objective:
     factories = {"expected_error": expected_error, "prob_all_targets": prob_all_targets,
                  "cvar": cvar, "min_cost_with_probability": min_cost_with_probability}
     if name not in factories:
-        raise PlanningError(f"unknown objective '{name}'; choose one of {sorted(factories)}.")
+        raise PlanningError(f"unknown objective '{name}'; choose one of {sorted(factories)}. "
+                            "Fix: pass e.g. --objective expected_error.")
     return factories[name](**kwargs)  # type: ignore[operator]
 
 

@@ -27,6 +27,8 @@ def build_app() -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
         help="Bayesian planning of simulation and experiment budgets from Sim2Real "
         "learning curves.",
+        epilog="Exit codes: 0 success; 1 bad input data or option values (the message "
+        "names the file, row, column and a fix; nothing is written); 2 usage error.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

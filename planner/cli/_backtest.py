@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim2real.planner.cli._common import atomic_write_text, console, fail_on_error
+from sim2real.planner.cli._common import atomic_write_text, console, escape, fail_on_error
 
 _PER_CURVE_COLUMNS = {"curve_id": "curve", "method": "method", "n_sizes": "sizes",
                       "n_obs": "reps", "max_extrapolation": "max x",
@@ -87,10 +87,10 @@ def backtest(
             atomic_write_text(result.to_json() + "\n", out)
     for w in caught:  # skipped curves are listed with the results
         if issubclass(w.category, DataWarning) and "skipped:" not in str(w.message):
-            console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+            console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}", highlight=False)
     _print_result(result)
     if out is not None:
-        console.print(f"Backtest written to [bold]{out}[/bold]")
+        console.print(f"Backtest written to [bold]{escape(str(out))}[/bold]")
 
 
 def _run_with_progress(run: Any, curves: Path, train_max: float | None,
@@ -114,7 +114,7 @@ def _print_result(result: Any) -> None:
     skipped = curves[curves["status"] != "scored"]
     for row in skipped.itertuples():
         console.print(f"[yellow]{'skipped' if row.status == 'skipped' else 'not scored'}:"
-                      f"[/yellow] {row.curve_id}: {row.reason}", highlight=False)
+                      f"[/yellow] {escape(f'{row.curve_id}: {row.reason}')}", highlight=False)
     if not result.points.empty:
         per_curve = result.per_curve()[[c for c in _PER_CURVE_COLUMNS
                                         if c not in ("n_sizes", "n_obs")]]
@@ -126,9 +126,10 @@ def _print_result(result: Any) -> None:
                                       "reps, max x: largest size / largest training size)"))
     for row in result.fits.itertuples():
         if not row.ok:
-            console.print(f"[yellow]warning:[/yellow] MCMC diagnostics failed for the "
-                          f"{row.method} fit of {row.curves}: {row.problems}", highlight=False)
-    console.print(result.sentence(), soft_wrap=True, highlight=False)
+            console.print("[yellow]warning:[/yellow] " + escape(
+                f"MCMC diagnostics failed for the {row.method} fit of {row.curves}: "
+                f"{row.problems}"), highlight=False)
+    console.print(escape(result.sentence()), soft_wrap=True, highlight=False)
 
 
 def _table(frame: Any, title: str) -> Any:

@@ -67,14 +67,22 @@ def configure_logging(*, quiet: bool = False, verbose: bool = False) -> Callable
     """Send the ``sim2real`` loggers and library warnings to a Rich console handler.
 
     ``quiet`` keeps warnings and errors only; ``verbose`` adds debug messages. Warnings
-    are printed as ``warning: <message>`` (no file:line). Returns a function that undoes
-    the set-up (the root command calls it when the command ends).
+    not printed by the command itself become ``WARNING  Category: message`` log lines (no
+    file:line). Returns a function that undoes the set-up (the root command calls it when
+    the command ends).
+
+    Examples
+    --------
+    >>> undo = configure_logging(verbose=True)
+    >>> logger.level == logging.DEBUG
+    True
+    >>> undo()
     """
     _STATE["quiet"] = quiet
     handler = RichHandler(console=err_console, show_time=False, show_path=False,
                           markup=False, rich_tracebacks=False, keywords=[])
     handler.setFormatter(logging.Formatter("%(message)s"))
-    old_level, old_show = logger.level, warnings.showwarning
+    old_level, old_show, old_propagate = logger.level, warnings.showwarning, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
@@ -88,6 +96,7 @@ def configure_logging(*, quiet: bool = False, verbose: bool = False) -> Callable
     def undo() -> None:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+        logger.propagate = old_propagate
         warnings.showwarning = old_show
         _STATE["quiet"] = False
 

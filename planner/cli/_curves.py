@@ -202,6 +202,7 @@ def parse_prior_options(values: list[str] | None) -> dict[str, Any]:
         name, sep, text = value.partition("=")
         if not sep or not name.strip().isidentifier():
             raise SpecError(f"--prior {value!r}: expected NAME=Distribution(...), e.g. "
-                            "log_alpha_mu='Normal(mu=-2, sigma=1)'.")
+                            "log_alpha_mu='Normal(mu=-2, sigma=1)'. Fix: write the "
+                            "parameter name, '=' and the distribution call.")
         out[name.strip()] = Prior.parse(text)
     return out

@@ -98,6 +98,9 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
                           "new samples": list(payload["allocation"].values())})
     console.print(render_frame(alloc, title=f"Recommended batch ({payload['objective']})"))
     console.print(f"Cost {payload['total_cost']:,.2f} of budget {payload['budget']:,.2f}")
+    for line in (setup_line(payload), constraints_line(payload)):
+        if line:
+            console.print(escape(line), highlight=False, soft_wrap=True)
     rows = []
     for task, s in payload["expected_error"].items():
         now = payload["current_error"].get(task, {})
@@ -125,6 +128,42 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
             console.print(f"[yellow]{escape(str(r['task']))} via {escape(str(r['route']))}:"
                           f"[/yellow] P(unreachable) = {r['p_unreachable']:.2f}; "
                           f"{escape(str(r['note']))}.", highlight=False)
+
+
+def setup_line(payload: dict[str, Any]) -> str | None:
+    """One line with the set-up costs the plan pays (``None`` without set-up costs).
+
+    Examples
+    --------
+    >>> setup_line({"setup_paid": {"real:gap": 5000.0}, "constraints": {}})
+    'Set-up costs paid: real:gap 5,000.00'
+    >>> setup_line({"setup_paid": {}, "constraints": {"real:gap": {"setup": 5000.0}}})
+    'Set-up costs paid: none'
+    """
+    paid = payload.get("setup_paid") or {}
+    has_setup = any((b or {}).get("setup") for b in (payload.get("constraints") or {}).values())
+    if not paid and not has_setup:
+        return None
+    text = ", ".join(f"{name} {cost:,.2f}" for name, cost in paid.items())
+    return f"Set-up costs paid: {text or 'none'}"
+
+
+def constraints_line(payload: dict[str, Any]) -> str | None:
+    """One line with the per-source constraints of the plan (``None`` without any).
+
+    Examples
+    --------
+    >>> constraints_line({"constraints": {"mp": {"min": 10, "max": 5000}}})
+    'Constraints: mp min=10, max=5,000'
+    """
+    parts = [f"{name} " + ", ".join(f"{key}={_number(value)}" for key, value in b.items())
+             for name, b in (payload.get("constraints") or {}).items() if b]
+    return "Constraints: " + "; ".join(parts) if parts else None
+
+
+def _number(value: Any) -> str:
+    """A bound for display: numbers with thousands separators, anything else as is."""
+    return f"{value:,.6g}" if isinstance(value, int | float) else str(value)
 
 
 def exchange(

@@ -87,8 +87,8 @@ def demo(
     target_fraction: Annotated[float, typer.Option(min=0.01, max=1.0, help="Target = this "
                                                    "fraction of the current best error.")] =
     DEMO_TARGET_FRACTION,
-    draws: Annotated[int, typer.Option(min=10, help="Draws per chain.")] = 2000,
-    tune: Annotated[int, typer.Option(min=10, help="Tuning steps per chain.")] = 2000,
+    draws: Annotated[int, typer.Option(min=10, help="Draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=10, help="Tuning steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option(min=1, help="Chains.")] = 4,
     target_accept: Annotated[float, typer.Option(min=0.5, max=0.999, help="NUTS target "
                                                  "acceptance (high: the 16 band-gap curves "

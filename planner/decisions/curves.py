@@ -185,7 +185,8 @@ def operating_point(model: ErrorModel, operating: OperatingPoint | None = None,
 def routes(model: ErrorModel, op: OperatingPoint, task: str) -> list[RouteCurve]:
     """Every route of ``task`` that the model describes."""
     if task not in op.n_real:
-        raise UnknownCurveError(f"no data for task '{task}'. Tasks: {op.tasks}.")
+        raise UnknownCurveError(f"no data for task '{task}'. Tasks: {op.tasks}. Fix: pass "
+                                f"one of them, e.g. --task {(op.tasks or ['<task>'])[0]}.")
     out = [RouteCurve(model, task, REAL, op.n_real[task], op.n_real[task])]
     out += [RouteCurve(model, task, s, op.n_sim[(task, s)], op.curve_n_real[(task, s)])
             for s in op.databases(task)]

@@ -46,6 +46,10 @@ from sim2real.planner.protocols import ErrorModel
 #: ``m_eq`` past this multiple of the measured from-scratch range is flagged.
 EXTRAPOLATION_FLAG = 10.0
 
+#: A floor whose posterior spread (sd of log floor) is at least this share of its prior
+#: spread is "not identified by the data".
+IDENTIFIED_BELOW = 0.9
+
 UNREACHABLE_NOTE = ("floor above target: more of this route cannot reach it; use a better "
                     "simulator or more real data")
 
@@ -56,25 +60,52 @@ def required_size_table(model: ErrorModel, targets: Mapping[str, float],
     """Required size per (task, route) to reach each task's target.
 
     Columns: task, route, axis, target, current_size, p_unreachable, unreachable_basis
-    (``asymptote`` or the horizon it was evaluated at), size_q05/q50/q95 (``inf`` =
-    never), additional_q50 (size beyond the current one), note.
+    (``asymptote`` or the horizon it was evaluated at), floor_spread (posterior sd of the
+    log floor over its prior sd, when the model offers ``prior_view``), floor_identified
+    (``False``: the floor's posterior is about its prior, so ``P(unreachable)`` says what
+    the prior says), size_q05/q50/q95 (``inf`` = never), additional_q50 (size beyond the
+    current one), note.
     """
     op = operating_point(model, operating, table)
+    prior_view = getattr(model, "prior_view", None)
+    prior = prior_view() if callable(prior_view) else None
     rows = []
     for task, target in targets.items():
         if not target > 0:
-            raise PlanningError(f"target for task '{task}' must be > 0, got {target}.")
+            raise PlanningError(f"target for task '{task}' must be > 0, got {target}. "
+                                f"Fix: give a positive target error, e.g. {task}=0.1.")
         for r in routes(model, op, task):
             size = r.size_to_reach(float(target))
             floor, basis = r.floor_with_basis()
             p_un = p_unreachable(floor, float(target))
+            spread = floor_spread(floor, prior, r)
+            identified = None if spread is None else bool(spread < IDENTIFIED_BELOW)
+            note = UNREACHABLE_NOTE if p_un >= 0.5 else ""
+            if identified is False:
+                note = (f"floor not identified by the data (posterior spread {spread:.0%} "
+                        "of the prior's): P(unreachable) reflects the prior" +
+                        (f"; {note}" if note else ""))
             row = {"task": task, "route": r.route, "axis": r.axis, "target": float(target),
                    "current_size": r.size, "p_unreachable": p_un, "unreachable_basis": basis,
+                   "floor_spread": spread, "floor_identified": identified,
                    **quantile_row(size, "size"),
                    "additional_q50": max(quantile_row(size, "s")["s_q50"] - r.size, 0.0),
-                   "note": UNREACHABLE_NOTE if p_un >= 0.5 else ""}
+                   "note": note}
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def floor_spread(floor: np.ndarray, prior: Any, route: RouteCurve) -> float | None:
+    """Posterior sd of the log floor over its prior sd on the same route (``None``:
+    no prior, or a floor of 0 such as the plain power law's)."""
+    if prior is None:
+        return None
+    before = RouteCurve(prior, route.task, route.route, route.size, route.n_real).floor()
+    post, pri = np.asarray(floor, dtype=float), np.asarray(before, dtype=float)
+    post, pri = post[np.isfinite(post) & (post > 0)], pri[np.isfinite(pri) & (pri > 0)]
+    if post.size < 2 or pri.size < 2 or np.std(np.log(pri)) == 0:
+        return None
+    return float(np.std(np.log(post)) / np.std(np.log(pri)))
 
 
 def exchange_draws(scratch: RouteCurve, transfer: RouteCurve, two_axis: bool,

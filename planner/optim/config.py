@@ -37,9 +37,10 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ class PlanSettings:
     def __post_init__(self) -> None:
         if self.remaining_rounds < 1:
             raise InputDataError(f"remaining_rounds must be >= 1, got "
-                                 f"{self.remaining_rounds}.")
+                                 f"{self.remaining_rounds}. Fix: pass --remaining-rounds 1 "
+                                 "(or more) or leave it out.")
         if self.remaining_rounds > 1 and self.objective != "min_cost_with_probability":
             raise InputDataError("--remaining-rounds > 1 (sequential policy) needs the "
                                  "min_cost_with_probability objective and --target.")
@@ -103,7 +105,8 @@ class PlanSettings:
             unknown = set(b) - set(SOURCE_KEYS)
             if unknown:
                 raise InputDataError(f"[sources.{name}]: unknown keys {sorted(unknown)}; "
-                                     f"known: {list(SOURCE_KEYS)}.")
+                                     f"known: {list(SOURCE_KEYS)}. "
+                                     f"{_fix_keys(unknown, SOURCE_KEYS)}")
             sources.append(Source(internal, float(price), _count(name, "min", b, 0),
                                   _count(name, "max", b, None),
                                   _count(name, "granularity", b, 1),
@@ -158,7 +161,8 @@ def parse_pairs(items: list[str] | None, option: str, *, minimum: float | None =
             number = float("nan")
         if not sep or not name or not math.isfinite(number):
             raise InputDataError(f"{option} {item!r}: expected NAME=NUMBER, e.g. "
-                                 f"{option} mp={'100' if whole else '1.5'}.")
+                                 f"{option} mp={'100' if whole else '1.5'}. Fix: write "
+                                 "the name, '=' and a finite number.")
         if name in out:
             raise InputDataError(f"{option} {item!r}: '{name}' given twice ({option} "
                                  f"{name}={out[name]:g} too). Fix: give each name once.")
@@ -177,13 +181,33 @@ def load_config(path: Path | None) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
             cfg = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputDataError(f"{path}: cannot read the plan config: {exc}") from exc
+    except OSError as exc:
+        raise InputDataError(f"{path}: cannot read the plan config: {exc}. Fix: check the "
+                             "--config path (the file must exist and be readable).") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputDataError(f"{path}: cannot read the plan config: {exc}. Fix: correct the "
+                             "TOML at that line, e.g. budget = 1000 and [costs] with "
+                             "dft = 1.") from exc
     unknown = set(cfg) - KNOWN_KEYS
     if unknown:
         raise InputDataError(f"{path}: unknown keys {sorted(unknown)}; known: "
-                             f"{sorted(KNOWN_KEYS)}.")
+                             f"{sorted(KNOWN_KEYS)}. {_fix_keys(unknown, KNOWN_KEYS)}")
     return cfg
+
+
+def _fix_keys(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """The ``Fix:`` sentence of an unknown-keys error, with the closest known key.
+
+    Examples
+    --------
+    >>> _fix_keys(["bugdet"], ["budget", "costs"])
+    "Fix: rename 'bugdet' to 'budget' (or remove it)."
+    """
+    first = sorted(unknown)[0]
+    close = difflib.get_close_matches(first, list(known), n=1)
+    if close:
+        return f"Fix: rename '{first}' to '{close[0]}' (or remove it)."
+    return f"Fix: remove '{first}' or rename it to one of the known keys."
 
 
 def merge_settings(cfg: Mapping[str, Any], **cli: Any) -> PlanSettings:
@@ -195,10 +219,12 @@ def merge_settings(cfg: Mapping[str, Any], **cli: Any) -> PlanSettings:
               if k not in ("costs", "targets", "sources", "min", "max", "setup")}
     merged.update({k: v for k, v in cli.items() if v is not None})
     if "budget" not in merged:
-        raise InputDataError("no budget: pass --budget B or set budget in plan.toml.")
+        raise InputDataError("no budget: pass --budget B or set budget in plan.toml. "
+                             "Fix: add e.g. --budget 1000.")
     if not costs:
         raise InputDataError("no source costs: pass --cost SOURCE=PRICE (e.g. --cost mp=1 "
-                             "--cost real:gap=200) or a [costs] table in plan.toml.")
+                             "--cost real:gap=200) or a [costs] table in plan.toml. "
+                             "Fix: add one --cost per source you can buy.")
     if "objective" not in merged:
         merged["objective"] = "min_cost_with_probability" if targets else "expected_error"
     return PlanSettings(costs=costs, targets=targets, bounds=bounds, **merged)

@@ -51,7 +51,8 @@ Relax = Callable[..., list[np.ndarray]]
 Polish = Callable[[list[np.ndarray]], np.ndarray]
 Score = Callable[[np.ndarray], np.ndarray]
 #: Cheaper optimizer settings for the sub-problems after the first (warm: same model).
-SUBSET_OPTIONS = {"num_restarts": 2, "raw_samples": 32}
+SUBSET_OPTIONS: dict[str, Any] = {"num_restarts": 1, "raw_samples": 16, "maxiter": 25,
+                                  "fractions": (1.0, 0.1, 0.01)}
 
 
 def optional_setups(problem: PlanProblem) -> list[str]:
@@ -70,7 +71,7 @@ def worth_trying(problem: PlanProblem, used: set[str]) -> bool:
 
 
 def enumerated_subsets(problem: PlanProblem) -> list[set[str]]:
-    """Every subset of :func:`optional_setups` worth trying, smallest first."""
+    """Every subset of :func:`optional_setups` worth trying (:func:`worth_trying`)."""
     names = optional_setups(problem)
     subsets = (set(c) for k in range(len(names) + 1)
                for c in itertools.combinations(names, k))
@@ -123,8 +124,8 @@ def greedy_elimination(problem: PlanProblem, score: Score, relax: Relax, polish:
     used = set(names)
     while used and not worth_trying(problem, used):
         used.discard(max(used, key=lambda n: setup[n]))
-    cands = relax(problem.restricted(used))
-    batch = cands[int(np.argmax(score(np.stack(cands))))]
+    first = relax(problem.restricted(used))
+    batch = first[int(np.argmax(score(np.stack(first))))]
     value, start, solves = float(score(batch[None, :])[0]), set(used), 1
     index = {n: i for i, n in enumerate(problem.names)}
     while used:
@@ -143,7 +144,7 @@ def greedy_elimination(problem: PlanProblem, score: Score, relax: Relax, polish:
             break
         used.discard(dropped[k])
         batch, value = moves[k], float(values[k])
-    extra = [batch]
+    extra = [batch, *first]
     if used != start:
         extra += relax(problem.restricted(used), **SUBSET_OPTIONS)
         solves += 1

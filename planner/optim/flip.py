@@ -108,6 +108,33 @@ class ThinnedModel:
 
         return out[torch.as_tensor(self.index)]
 
+    def route_floor(self, task: str, sim_source: str, n_sim: float, n_real: float) -> Any:
+        """The wrapped closed-form floor at the kept draws (``None`` without one)."""
+        closed = getattr(self.model, "route_floor", None)
+        out = closed(task, sim_source, n_sim, n_real) if closed is not None else None
+        return None if out is None else np.broadcast_to(
+            np.asarray(out, dtype=float), (int(self.model.n_draws),))[self.index]
+
+    def route_size_to_reach(self, task: str, sim_source: str, n_sim: float, n_real: float,
+                            target: Any) -> Any:
+        """The wrapped closed form at the kept draws, for one scalar target (``None``
+        otherwise: the caller inverts the error draws)."""
+        closed = getattr(self.model, "route_size_to_reach", None)
+        if closed is None or np.ndim(target) > 0:
+            return None
+        out = closed(task, sim_source, n_sim, n_real, target)
+        return None if out is None else np.broadcast_to(
+            np.asarray(out, dtype=float), (int(self.model.n_draws),))[self.index]
+
+
+def thin_model(model: Any, step: int) -> Any:
+    """``model`` with every ``step``-th draw: the model's own ``thin`` where it has one
+    (a fitted posterior then evaluates only the kept draws), else :class:`ThinnedModel`."""
+    if step <= 1:
+        return model
+    own = getattr(model, "thin", None)
+    return own(step) if callable(own) else ThinnedModel(model, step)
+
 
 def share_of_simulations(allocation: Mapping[str, float], costs: Mapping[str, float],
                          database: str, experiment: str) -> float:
@@ -211,7 +238,9 @@ def marginal_rate_at(model: Any, problem: PlanProblem, experiment: str, database
 def flip_points(model: Any, problem: PlanProblem, planner: Planner,
                 pairs: Sequence[tuple[str, str]] | None = None,
                 scan_draws: int = SCAN_DRAWS,
-                advance: Callable[[str], None] | None = None) -> list[FlipPoint]:
+                advance: Callable[[str], None] | None = None,
+                grid: Sequence[float] = RATIO_GRID,
+                bisections: int = BISECTIONS) -> list[FlipPoint]:
     """Flip points of every (experiment, database) pair of ``problem`` (or ``pairs``).
 
     The scan plans on about ``scan_draws`` evenly thinned draws; intervals use every draw.
@@ -221,12 +250,12 @@ def flip_points(model: Any, problem: PlanProblem, planner: Planner,
                  for d in problem.sources
                  if not d.is_real and (e.task, d.name) in problem.operating.n_sim]
     step = max(int(model.n_draws) // max(scan_draws, 1), 1)
-    thin = ThinnedModel(model, step) if step > 1 else model
+    thin = thin_model(model, step)
     out = []
     for experiment, database in pairs:
         if advance is not None:
             advance(f"flip point: {experiment} vs {database}")
-        point = flip_point(thin, problem, planner, experiment, database)
+        point = flip_point(thin, problem, planner, experiment, database, grid, bisections)
         if thin is not model:   # the interval from every draw
             rate = marginal_rate_at(model, problem, experiment, database, point.allocation)
             point = replace(point, rate_q05=rate[0], rate_q50=rate[1], rate_q95=rate[2])

@@ -139,8 +139,8 @@ def plan_batch(model: ErrorModel, problem: PlanProblem, objective: Objective, *,
 
 
 def relax(evaluator: TaskErrorEvaluator, problem: PlanProblem, objective: Objective,
-          score: Any, *, num_restarts: int, raw_samples: int, maxiter: int,
-          seed: int) -> list[np.ndarray]:
+          score: Any, *, num_restarts: int, raw_samples: int, maxiter: int, seed: int,
+          fractions: tuple[float, ...] = START_FRACTIONS) -> list[np.ndarray]:
     """Rounded candidate batches of ``problem``, every buyable set-up cost treated as paid:
     the BoTorch optimum on the unit cube (budget polytope; best multiple on its ray) and
     the simple starts, each rounded onto the grid within the budgets (no search yet)."""
@@ -170,9 +170,10 @@ def relax(evaluator: TaskErrorEvaluator, problem: PlanProblem, objective: Object
                                                           -problem.free_budget)],
                                  options={"maxiter": maxiter})
         starts.insert(0, best_on_ray(ens.to_counts(u.detach()).numpy()[0], problem, score))
-    scaled = [_start(problem, idx, f) for f in START_FRACTIONS[1:]
+    scaled = [_start(problem, idx, f) for f in fractions if f != 1.0
               for idx in _start_sets(problem)]
-    return [repair(x, problem) for x in starts + scaled]
+    rounded = np.unique(np.stack([repair(x, problem) for x in starts + scaled]), axis=0)
+    return list(rounded)
 
 
 def polish(problem: PlanProblem, candidates: list[np.ndarray], score: Any,
@@ -257,8 +258,9 @@ def initial_conditions(acq: Any, problem: PlanProblem, starts: list[np.ndarray],
 
 
 def _start_sets(problem: PlanProblem) -> list[list[int]]:
+    """Every source, then each source that can grow alone."""
     d = len(problem.sources)
-    return [list(range(d))] + [[i] for i in range(d)]
+    return [list(range(d))] + [[int(i)] for i in np.flatnonzero(problem.upper > problem.lower)]
 
 
 def _start(problem: PlanProblem, idx: list[int], fraction: float = 1.0) -> np.ndarray:

@@ -64,7 +64,8 @@ class Source:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cost) and self.cost > 0):
             raise PlanningError(f"source '{self.name}': cost must be a positive number, "
-                                f"got {self.cost}.")
+                                f"got {self.cost}. Fix: give a finite price > 0, e.g. "
+                                f"--cost {self.name}=1.5.")
         if self.granularity < 1:
             raise PlanningError(f"source '{self.name}': granularity must be >= 1.")
         if self.min < 0 or (self.max is not None and self.max < self.min):
@@ -76,6 +77,10 @@ class Source:
         if not (math.isfinite(self.setup) and self.setup >= 0):
             raise PlanningError(f"source '{self.name}': set-up cost must be a number >= 0, "
                                 f"got {self.setup}.")
+        if self.max is not None and self.lower() > self.max:
+            raise PlanningError(f"source '{self.name}': min {self.min} rounded up to its "
+                                f"granularity {self.granularity} is {self.lower()}, above "
+                                f"its max {self.max}. Fix: lower min or raise max.")
         need = self.minimum_cost()
         if self.budget is not None and need > self.budget + 1e-9:
             raise PlanningError(
@@ -194,21 +199,29 @@ class PlanProblem:
         for s in self.sources:
             if s.is_real and s.task not in self.operating.n_real:
                 raise PlanningError(f"unknown source '{s.name}': no data for task "
-                                    f"'{s.task}'. Tasks: {self.operating.tasks}.")
+                                    f"'{s.task}'. Tasks: {self.operating.tasks}. Fix: price a task "
+                                    f"from the list, e.g. --cost "
+                                    f"real:{_first_task(self.operating)}=200.")
             if not s.is_real and s.name not in known_db:
                 raise PlanningError(
                     f"unknown source '{s.name}'. Databases in the data: {sorted(known_db)}; "
-                    f"experiments are named 'real:<task>' with tasks {self.operating.tasks}.")
+                    f"experiments are named 'real:<task>' with tasks {self.operating.tasks}. "
+                    f"Fix: use one of these names, e.g. --cost {_example(known_db, self)}=1.")
         for task, target in self.targets.items():
             if task not in self.operating.n_real:
                 raise PlanningError(f"target for task '{task}' which has no data. "
-                                    f"Tasks: {self.operating.tasks}.")
+                                    f"Tasks: {self.operating.tasks}. Fix: name a task "
+                                    f"from the list, e.g. --target "
+                                    f"{_first_task(self.operating)}=0.1.")
             if not (math.isfinite(target) and target > 0):
-                raise PlanningError(f"target for task '{task}' must be > 0, got {target}.")
+                raise PlanningError(f"target for task '{task}' must be > 0, got {target}. "
+                                    f"Fix: give a positive target error, e.g. --target "
+                                    f"{task}=0.1.")
         cheapest = min(s.cost * s.granularity + s.setup for s in self.sources)
         if not (math.isfinite(self.budget) and self.budget >= cheapest):
             raise PlanningError(f"budget {self.budget} is below the cheapest sample "
-                                f"({cheapest}, set-up cost included).")
+                                f"({cheapest}, set-up cost included). Fix: raise "
+                                f"--budget to at least {cheapest:g} or lower the costs.")
         self._check_minimums()
 
     def _check_minimums(self) -> None:
@@ -295,7 +308,8 @@ class PlanProblem:
         for s in self.sources:
             if s.name == name:
                 return s
-        raise PlanningError(f"unknown source '{name}'. Sources: {self.names}.")
+        raise PlanningError(f"unknown source '{name}'. Sources: {self.names}. Fix: use "
+                            "one of these names.")
 
     def weight(self, task: str) -> float:
         """Weight of ``task`` (default 1)."""
@@ -308,6 +322,18 @@ class PlanProblem:
     def with_operating(self, operating: OperatingPoint) -> PlanProblem:
         """Same problem at another operating point."""
         return PlanProblem(self.sources, self.budget, operating, self.targets, self.weights)
+
+
+def _example(known_db: set[str], problem: PlanProblem) -> str:
+    """A source name to show in a fix: the first database, else the first experiment."""
+    if known_db:
+        return sorted(known_db)[0]
+    return REAL_PREFIX + _first_task(problem.operating)
+
+
+def _first_task(operating: OperatingPoint) -> str:
+    """The first task's name for an example in a fix (``<task>`` without tasks)."""
+    return (operating.tasks or ["<task>"])[0]
 
 
 def _torch() -> Any:
@@ -326,7 +352,8 @@ def parse_source_name(name: str, tasks: list[str]) -> str:
     """
     if name == "real":
         if len(tasks) != 1:
-            raise InputDataError(f"'real' is ambiguous with {len(tasks)} tasks; use "
-                                 f"real:<task> with one of {tasks}.")
+            raise InputDataError(f"'real' is ambiguous with {len(tasks)} tasks. Fix: use "
+                                 f"real:<task> with one of {tasks}, e.g. --cost "
+                                 f"real:{(tasks or ['<task>'])[0]}=200.")
         return REAL_PREFIX + tasks[0]
     return name

@@ -76,7 +76,8 @@ def round_probability(final: float, remaining: int, schedule: str = "ratio") -> 
     (0.3, 0.684)
     """
     if not 0.0 < final < 1.0:
-        raise PlanningError(f"required probability must be in (0, 1), got {final}.")
+        raise PlanningError(f"required probability must be in (0, 1), got {final}. "
+                            "Fix: pass e.g. --probability 0.9.")
     if remaining < 1:
         raise PlanningError(f"remaining rounds must be >= 1, got {remaining}.")
     if schedule not in SCHEDULES:

@@ -110,10 +110,11 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
     except UnknownCurveError:
         rates = pd.DataFrame()
     frontier_obj = expected_error(weights=dict(settings.weights) or None)
-    frontier = budget_frontier(model, problem, frontier_obj, given,
+    studied = study_model(model)
+    frontier = budget_frontier(studied, problem, frontier_obj, given,
                                budgets or default_budgets(problem.budget), advance=step,
                                seed=settings.seed)
-    sensitivity = cost_sensitivity(model, problem, objective, given, ratio_factors,
+    sensitivity = cost_sensitivity(studied, problem, objective, given, ratio_factors,
                                    advance=step, seed=settings.seed)
     flips = plan.get("flip_points")
     if flips is None:   # a plan.json written without them
@@ -140,6 +141,18 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
                          reproducibility=repro, assumptions=assumptions,
                          comparison=comparison, frontier_objective=frontier_obj.name,
                          warnings=warnings, title=_title(model), flips=flips)
+
+
+#: What-if studies (frontier, price sensitivity) plan on at most this many evenly thinned
+#: draws; the decision and its tables use every draw.
+STUDY_DRAWS = 500
+
+
+def study_model(model: Any, draws: int = STUDY_DRAWS) -> Any:
+    """``model`` thinned to about ``draws`` posterior draws for the what-if studies."""
+    from sim2real.planner.optim.flip import thin_model
+
+    return thin_model(model, int(getattr(model, "n_draws", 0)) // draws)
 
 
 def model_checks(model: Any, seed: int = 0) -> tuple[Any, Any]:

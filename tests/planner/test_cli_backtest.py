@@ -91,3 +91,27 @@ def test_hierarchical_backtest_with_train_max(tmp_path: Path) -> None:
     assert 0 <= overall["hierarchical"]["cov90"] <= 1
     assert overall["hierarchical"]["n_obs"] == overall["least_squares"]["n_obs"] == 16
     assert payload["fits"][0]["method"] == "hierarchical"
+
+
+def test_warnings_and_curve_names_with_markup_are_printed_verbatim(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Brackets in task names and warnings are shown as typed, not parsed as rich markup."""
+    import warnings
+
+    import sim2real.models.evaluation.backtest as backtest_module
+    from sim2real.models.errors import DataWarning
+
+    run = backtest_module.run_backtest
+
+    def warn_then_run(*args: object, **kwargs: object) -> object:
+        warnings.warn("curve [bold]a[/x] looks odd", DataWarning, stacklevel=1)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(backtest_module, "run_backtest", warn_then_run)
+    curves = tmp_path / "curves.csv"
+    pd.read_csv(_curves(curves)).assign(task="a[/x]").to_csv(curves, index=False)
+    result = runner.invoke(build_app(), ["backtest", str(curves), "--methods",
+                                         "least_squares"])
+    assert result.exit_code == 0, result.output
+    assert "warning: curve [bold]a[/x] looks odd" in result.output
+    assert "skipped: a[/x]|none|n_sim=0" in result.output

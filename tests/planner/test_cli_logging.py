@@ -55,9 +55,10 @@ def test_verbose_shows_debug_messages(post: Path, tmp_path: Path) -> None:
 
 def test_logging_is_restored_after_the_command(post: Path, tmp_path: Path) -> None:
     logger = logging.getLogger("sim2real")
-    handlers, show = list(logger.handlers), warnings.showwarning
+    state = (list(logger.handlers), logger.level, logger.propagate, warnings.showwarning)
     _predict(post, tmp_path, "--verbose")
-    assert logger.handlers == handlers and warnings.showwarning is show
+    assert (list(logger.handlers), logger.level, logger.propagate,
+            warnings.showwarning) == state
 
 
 def test_quiet_and_verbose_together_is_a_usage_error(post: Path, tmp_path: Path) -> None:

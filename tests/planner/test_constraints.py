@@ -155,6 +155,9 @@ def test_minimums_with_setup_over_total_budget_is_a_clear_error() -> None:
                     1_000.0, op)
     with pytest.raises(PlanningError, match="set-up cost must be"):
         Source("mp", 1.0, setup=-1.0)
+    with pytest.raises(PlanningError, match=r"min 5 rounded up to its granularity 10 is 10, "
+                                            r"above its max 7"):
+        Source("mp", 1.0, min=5, max=7, granularity=10)
 
 
 # ------------------------------------------------------------- settings and CLI parsing

@@ -67,7 +67,8 @@ def test_share_of_simulations() -> None:
 
 def test_flip_ratio_recovers_the_known_exchange_rate() -> None:
     model = Surface()
-    point = flip_point(model, problem(), planner, "real:gap", "mp")
+    point = flip_point(model, problem(), planner, "real:gap", "mp", grid=(10.0, 1000.0),
+                       bisections=4)
     assert point.below == "experiments" and point.above == "simulations"
     assert point.ratio is not None
     assert 100 / 1.6 < point.ratio < 100 * 1.6                     # 1/K = 100
@@ -77,8 +78,7 @@ def test_flip_ratio_recovers_the_known_exchange_rate() -> None:
 
 def test_no_flip_inside_the_scanned_range_is_said() -> None:
     model = Surface()
-    point = flip_point(model, problem(), planner, "real:gap", "mp",
-                       grid=(1000.0, 10_000.0))
+    point = flip_point(model, problem(), planner, "real:gap", "mp", grid=(1000.0, 10_000.0))
     assert point.ratio is None and point.below == point.above == "simulations"
     assert "no change" in point.note
 
@@ -86,7 +86,8 @@ def test_no_flip_inside_the_scanned_range_is_said() -> None:
 def test_flip_points_thin_the_scan_and_use_every_draw_for_the_interval() -> None:
     model = Surface(n_draws=64)
     assert ThinnedModel(model, 4).n_draws == 16
-    (point,) = flip_points(model, problem(), planner, scan_draws=16)
+    (point,) = flip_points(model, problem(), planner, scan_draws=16, grid=(10.0, 1000.0),
+                           bisections=3)
     assert point.experiment == "real:gap" and point.database == "mp"
-    assert point.ratio == pytest.approx(100, rel=0.6)
+    assert point.ratio is not None and 100 / 2 < point.ratio < 100 * 2
     assert point.to_dict()["ratio"] == point.ratio

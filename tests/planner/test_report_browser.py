@@ -9,6 +9,7 @@ when Chromium is missing, unless ``SIM2REAL_SKIP_BROWSER=1``.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,8 @@ def test_demo_end_to_end_on_the_synthetic_example(tmp_path: Path) -> None:
     assert str(html.resolve()) in res.output.replace("\n", "")
     assert {"report.html", "report.json", "plan.json", "posterior.nc"} <= {
         p.name for p in out.iterdir()}
+    repro = json.loads((out / "report.json").read_text(encoding="utf-8"))["reproducibility"]
+    assert repro["posterior"] == str(out / "posterior.nc")     # the file it hashes (#14)
     found = inspect_page(html, tmp_path / "demo.png")
     check(found, html, 1100)
     assert "bandgap_synth" in found["text"] and "chi_synth" in found["text"]

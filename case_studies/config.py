@@ -197,7 +197,8 @@ def load_config(path: str | Path) -> SweepConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc}). Fix the syntax.") from exc
+        raise SpecError(f"{path}: not valid TOML ({exc}). Fix: correct the syntax at that "
+                        "line and column.") from exc
     return config_from_dict(raw, origin=str(path))
 
 

@@ -169,3 +169,39 @@ def test_make_test_floor_uses_its_own_venv_and_is_not_part_of_make_test(
     test = subprocess.run(["make", "-n", "-B", "test", f"VENV={tmp_path / 'v'}"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout
     assert "floor_constraints" not in test and ".venv-floor" not in test
+
+
+@pytest.mark.slow
+def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo_from_any_folder(
+        tmp_path: Path) -> None:
+    """Build the wheel, install it (no dependencies: they come from the test venv's
+    site-packages, added as a plain path so its editable finder stays off) into a new venv
+    and run ``sim2real demo`` from an unrelated folder."""
+    import sysconfig
+    import venv
+
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+    wheel = next(dist.glob("sim2real_planner-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "models.py").write_text("raise RuntimeError('user module')\n")
+    out = subprocess.run([str(env_dir / "bin" / "sim2real"), "demo", "--example", "synthetic",
+                          "--draws", "60", "--tune", "60", "--chains", "2", "--no-compare",
+                          "--out", "demo"], cwd=elsewhere, capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (elsewhere / "demo" / "report.html").is_file()
+    where = subprocess.run([str(py), "-c", "import sim2real.planner as p; print(p.__file__)"],
+                           cwd=elsewhere, capture_output=True, text=True, check=True).stdout
+    assert str(env_dir) in where and str(ROOT) not in where

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -31,8 +32,14 @@ def prior_dataset(data: CurveData, spec: ModelSpec, draws: int = 500, seed: int 
 
     family = spec.model_family
     model = build_model(make_design(data, family.layout), spec)
-    with model, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The effect of Potentials")
-        prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
-                                           var_names=[*family.uses, "sigma"])
+    log = logging.getLogger("pymc")
+    level = log.level
+    log.setLevel(logging.WARNING)   # no "Sampling: [...]" line in the user's terminal
+    try:
+        with model, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The effect of Potentials")
+            prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
+                                               var_names=[*family.uses, "sigma"])
+    finally:
+        log.setLevel(level)
     return prior.prior

@@ -110,7 +110,7 @@ def test_plan_json_carries_a_schema_version_and_readers_check_it(
         read_plan(newer)
 
 
-@pytest.mark.filterwarnings("ignore::models.errors.ConvergenceWarning")  # tiny MCMC
+@pytest.mark.filterwarnings("ignore::sim2real.models.errors.ConvergenceWarning")  # tiny MCMC
 def test_the_notebook_example_runs(tmp_path: Path) -> None:
     env = {**os.environ, "MPLBACKEND": "Agg"}
     r = subprocess.run([sys.executable, str(ROOT / "docs" / "examples" / "notebook_api.py"),

@@ -109,7 +109,8 @@ def test_posterior_exchange_rates_closed_form(
     row = exchange_table(post).iloc[0]
     assert 0.1 + 10000.0 ** -0.3 < 0.2                   # transfer beats the scratch floor
     assert np.isinf(row["m_eq_q50"])
-    assert row["marginal_rate_q50"] == 0.0
+    # no scratch size matches: no marginal rate (not a silent 0), and the share is said
+    assert np.isnan(row["marginal_rate_q50"]) and row["p_m_eq_infinite"] == 1.0
     row = exchange_table(post, operating=OperatingPoint({("t", "dft"): 100.0},
                                                         {("t", "dft"): 20.0},
                                                         {"t": 80.0})).iloc[0]

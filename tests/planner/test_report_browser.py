@@ -105,7 +105,7 @@ def test_pdf_is_printed(report_html: Path, tmp_path: Path) -> None:
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
 
-@pytest.mark.filterwarnings("ignore::models.errors.ConvergenceWarning")  # tiny MCMC
+@pytest.mark.filterwarnings("ignore::sim2real.models.errors.ConvergenceWarning")  # tiny MCMC
 def test_demo_end_to_end_on_the_synthetic_example(tmp_path: Path) -> None:
     chromium()
     out = tmp_path / "demo"

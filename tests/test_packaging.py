@@ -205,3 +205,10 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo_from_any_folder(
     where = subprocess.run([str(py), "-c", "import sim2real.planner as p; print(p.__file__)"],
                            cwd=elsewhere, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where and str(ROOT) not in where
+
+
+def test_every_package_ships_py_typed() -> None:
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]
+    for top in ("models", "planner", "case_studies"):
+        assert (ROOT / top / "py.typed").is_file()
+        assert "py.typed" in data[f"sim2real.{top}"]

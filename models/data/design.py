@@ -114,7 +114,7 @@ def _curve_design(data: CurveData) -> Design:
     axis = curves["axis"].to_numpy()[curve]
     size = np.where(axis == "n_sim", table["n_sim"].to_numpy(float),
                     table["n_real"].to_numpy(float))
-    lookup = {}
+    lookup: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
     for (task, src), block in curves.groupby(["task", "sim_source"], sort=False):
         lookup[(str(task), str(src))] = (
             block.index.to_numpy(np.int64), (block["axis"] == "n_sim").to_numpy(),

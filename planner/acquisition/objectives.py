@@ -162,7 +162,9 @@ def min_cost_with_probability(probability: float = 0.9, penalty: float = 100.0,
     vanish exactly when the joint requirement holds. With ``joint=False`` only the per-task
     term is kept: every task on its own must reach ``probability`` (used by the sequential
     policy's early rounds, :mod:`planner.optim.sequential`). ``levels`` overrides the
-    per-task term's requirement for the tasks it names (each in [0, 1)).
+    per-task term's requirement for the tasks it names (each in [0, 1)). Among batches of
+    nearly equal cost the one with the lower error wins (:func:`cost_tie`, relative to the
+    cost, so a budget that is not binding does not change the plan).
 
     Examples
     --------

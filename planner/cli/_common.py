@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,8 +37,21 @@ __all__ = ["EXIT_DATA_ERROR", "EXIT_USAGE_ERROR", "atomic_write_text", "configur
 EXIT_DATA_ERROR = 1
 EXIT_USAGE_ERROR = 2   # Click's own code for usage errors
 
-console = Console()
-err_console = Console(stderr=True)
+#: Width of the tables when the output is piped or redirected (a terminal uses its own
+#: width): wide enough that curve ids are never cut to identical strings.
+PIPE_WIDTH = 240
+
+
+def _width(stream: Any) -> int | None:
+    """``None`` (the terminal's width) on a terminal or when ``COLUMNS`` is set, else
+    :data:`PIPE_WIDTH`."""
+    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    return PIPE_WIDTH
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 logger = logging.getLogger("sim2real")
 _STATE = {"quiet": False}
 

@@ -55,8 +55,8 @@ def fit(
         "E(n_sim, n_real)); rank them with `sim2real compare`."))] = "auto",
     prior: Annotated[list[str] | None, typer.Option(
         help="Override a default prior: NAME=Distribution(param=value, ...), e.g. "
-             "log_alpha_mu='Normal(mu=-2, sigma=1)' (names: docs/models.md). "
-             "Repeat.")] = None,
+             "log_alpha_mu='Normal(mu=-2, sigma=1)'; an unknown NAME lists the family's "
+             "prior names. Repeat.")] = None,
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.

@@ -9,8 +9,8 @@ batch's sizes (one choice per batch, the same in every posterior draw). The task
 draws are that route's draws, so the probability of meeting a target is the probability
 that the route actually chosen gets there. (``route_choice="hindsight"`` takes the per-draw
 minimum over routes instead, as if the team knew in each draw which route wins; kept only
-for comparisons: it is optimistic.) Sizes are the current operating point plus the batch. When the model cannot
-move a database curve along ``n_real`` (a single-axis family raises
+for comparisons: it is optimistic.) Sizes are the current operating point plus the
+batch. When the model cannot move a database curve along ``n_real`` (a single-axis family raises
 :class:`~models.errors.UnknownCurveError` there; a two-axis surface does not), that curve
 is queried at the ``n_real`` it was measured at: a conservative bound that assumes more
 real data does not make transfer worse. The model is only ever asked for error draws, so

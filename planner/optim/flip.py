@@ -220,17 +220,22 @@ def marginal_rate_at(model: Any, problem: PlanProblem, experiment: str, database
         return nan
     added = dict(allocation or {})
     m_add = float(added.get(experiment, 0))
-    moved = OperatingPoint({**op.n_sim, key: op.n_sim[key] + float(added.get(database, 0))},
-                           {**op.curve_n_real, key: op.curve_n_real[key] + m_add},
-                           {**op.n_real, task: op.n_real[task] + m_add})
-    try:
-        rows = exchange_table(model, tasks=[task], operating=moved)
-    except UnknownCurveError:
+    n_sim = {**op.n_sim, key: op.n_sim[key] + float(added.get(database, 0))}
+    n_real = {**op.n_real, task: op.n_real[task] + m_add}
+    # a surface moves the database route along n_real too; a single-axis model keeps it
+    # at the n_real it was measured at (the planner's convention)
+    for curve_m in ({**op.curve_n_real, key: op.curve_n_real[key] + m_add},
+                    dict(op.curve_n_real)):
+        try:
+            rows = exchange_table(model, tasks=[task],
+                                  operating=OperatingPoint(n_sim, curve_m, n_real))
+        except UnknownCurveError:
+            continue
+        if "sim_source" in rows and (rows["sim_source"] == database).any():
+            break
+    else:
         return nan
-    rows = rows[rows["sim_source"] == database]
-    if rows.empty:
-        return nan
-    r = rows.iloc[0]
+    r = rows[rows["sim_source"] == database].iloc[0]
     return (float(r["marginal_rate_q05"]), float(r["marginal_rate_q50"]),
             float(r["marginal_rate_q95"]))
 
@@ -307,7 +312,8 @@ def default_pairs(model: Any, problem: PlanProblem,
                if not d.is_real and (task, d.name) in op.n_sim]
         if not dbs:
             continue
-        best = min(dbs, key=lambda d, t=task: _mean_error(model, op, t, d))
+        errors = {d: _mean_error(model, op, task, d) for d in dbs}
+        best = min(dbs, key=errors.__getitem__)
         chosen = {best} | {d for d in dbs if bought.get(d, 0) > 0}
         out += [(e.name, d) for d in dbs if d in chosen]
     return out

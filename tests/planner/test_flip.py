@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pytest
 
 from sim2real.models.errors import UnknownCurveError
 from sim2real.planner.acquisition import expected_error
@@ -91,3 +90,19 @@ def test_flip_points_thin_the_scan_and_use_every_draw_for_the_interval() -> None
     assert point.experiment == "real:gap" and point.database == "mp"
     assert point.ratio is not None and 100 / 2 < point.ratio < 100 * 2
     assert point.to_dict()["ratio"] == point.ratio
+
+
+class SingleAxis(Surface):
+    """The same model, but the database route exists only at the measured n_real = 100."""
+
+    def error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
+        m = n_real.detach().numpy() if hasattr(n_real, "detach") else n_real
+        if sim_source == "mp" and not np.allclose(np.asarray(m, dtype=float), 100.0):
+            raise UnknownCurveError("single-axis")
+        return super().error_draws(task, sim_source, n_sim, n_real)
+
+
+def test_flip_on_a_single_axis_model_gives_a_rate_at_the_measured_n_real() -> None:
+    (point,) = flip_points(SingleAxis(n_draws=16), problem(), planner, scan_draws=16,
+                           grid=(10.0, 1000.0), bisections=1)
+    assert np.isfinite(point.rate_q50)     # release of this module: KeyError 'sim_source'

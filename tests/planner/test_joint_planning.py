@@ -144,3 +144,16 @@ def test_a_floor_whose_posterior_is_its_prior_is_reported_not_identified() -> No
     assert flat["floor_identified"].tolist() == [False, False]    # the prior itself
     assert flat["floor_spread"].tolist() == pytest.approx([1.0, 1.0], rel=0.15)
     assert all("not identified by the data" in n for n in flat["note"])
+
+
+def test_thinning_a_posterior_keeps_every_kth_draw_and_evaluates_only_those() -> None:
+    from sim2real.planner.optim.flip import thin_model
+
+    post = family_posterior(grid_table(), "edt", {"log_c": np.log(0.2), "log_a": np.log(0.6),
+                                                  "beta": 0.3, "log_t0": -3.0, "a_t": 0.3,
+                                                  "b_t": 0.0}, jitter=0.05)
+    thin = thin_model(post, 5)
+    assert type(thin) is type(post) and thin.n_draws == post.n_draws // 5
+    full = post.error_draws("g", "mp", [1000.0], [100.0])
+    kept = full.reshape(2, -1, 1)[:, ::5].reshape(-1, 1)
+    assert np.allclose(thin.error_draws("g", "mp", [1000.0], [100.0]), kept)

@@ -47,6 +47,7 @@ def test_pareto_advice_only_when_k_is_high() -> None:
     assert "Student-t" in advice
 
 
+@pytest.mark.slow   # a statistical check of the comparison (about 60 s)
 def test_a_big_floor_is_preferred_to_no_floor() -> None:
     table = simulate_curve_table("power_law_floor",
                                  [{"C": 0.5, "A": 0.5, "alpha": 0.8},

@@ -1,6 +1,7 @@
 """Every command on a posterior of every registered family (small simulated grid).
 
-The six families are fitted once per session with a tiny sampler; each command must run,
+Each family is fitted with a tiny sampler on first use (once per xdist worker that needs
+it); each command must run,
 exit 0 and write its output. The default suite runs the fast commands for all six; the
 refitting commands (update, backtest, compare, demo) and the report run for all six
 behind the ``slow`` marker and for one curve family and one surface by default.
@@ -38,17 +39,26 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def fitted(grid: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = {}
-    folder = tmp_path_factory.mktemp("posteriors")
-    for name in FAMILIES:
-        path = folder / f"{name}.nc"
-        res = runner.invoke(build_app(), ["fit", str(grid), "--family", name, "--out",
+class Fitted(dict):  # type: ignore[type-arg]
+    """family -> posterior file, fitted on first use (an xdist worker fits only the
+    families of the tests it runs)."""
+
+    def __init__(self, grid: Path, folder: Path) -> None:
+        super().__init__()
+        self.grid, self.folder = grid, folder
+
+    def __missing__(self, name: str) -> Path:
+        path = self.folder / f"{name}.nc"
+        res = runner.invoke(build_app(), ["fit", str(self.grid), "--family", name, "--out",
                                           str(path), "--tune", "60", *TINY])
         assert res.exit_code == 0, f"{name}: {res.output}"
-        out[name] = path
-    return out
+        self[name] = path
+        return path
+
+
+@pytest.fixture(scope="session")
+def fitted(grid: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return Fitted(grid, tmp_path_factory.mktemp("posteriors"))
 
 
 def _ok(args: list[str]) -> str:

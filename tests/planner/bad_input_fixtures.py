@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tests.conftest import make_idata, make_simple_table
+from tests.conftest import make_simple_table
+from tests.planner.report_fixtures import law_posterior
 
 #: Laws (C, D, alpha) of the three curves of :func:`curves_table`, in error units.
 LAWS = {"t|none|n_sim=0": (0.2, 2.0, 0.5), "t|dft|n_real=20": (0.1, 1.0, 0.3),
@@ -41,27 +42,7 @@ def curves_table() -> pd.DataFrame:
 
 def posterior(table: pd.DataFrame | None = None) -> Any:
     """A power-law-with-floor Posterior of ``table`` whose draws are :data:`LAWS`."""
-    from sim2real.models.data.contract import load_curves
-    from sim2real.models.data.design import make_design
-    from sim2real.models.inference.diagnostics import compute_diagnostics
-    from sim2real.models.inference.spec import ModelSpec, SamplerConfig
-    from sim2real.models.posterior.base import Posterior
-
-    data = load_curves(curves_table() if table is None else table)
-    design = make_design(data, "curve")
-    ids, refs = design.coords["curve"], design.refs["curve"]
-    log_c, log_a, alpha = [], [], []
-    for k, cid in enumerate(ids):
-        c, d, a = LAWS[cid]
-        log_c.append(np.log(c / refs["scale"][k]))
-        log_a.append(np.log(d / refs["scale"][k]) - a * np.log(refs["x_ref"][k]))
-        alpha.append(a)
-    idata = make_idata(ids, {"log_c": np.array(log_c), "log_a": np.array(log_a),
-                             "alpha": np.array(alpha), "sigma": np.full(len(ids), 0.05)},
-                       jitter=0.02)
-    return Posterior(idata=idata, data=data, spec=ModelSpec(),
-                     sampler=SamplerConfig(draws=50, chains=2),
-                     diagnostics=compute_diagnostics(idata))
+    return law_posterior(curves_table() if table is None else table, LAWS, draws=50)
 
 
 def save_posterior_file(path: Path) -> Path:

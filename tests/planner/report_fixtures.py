@@ -27,18 +27,25 @@ BUDGET = 20000.0
 
 def hand_posterior(jitter: float = 0.02, draws: int = 100) -> Any:
     """A power-law Posterior of :func:`simple_table` whose draws follow :data:`LAWS`."""
+    return law_posterior(simple_table(), LAWS, jitter=jitter, draws=draws)
+
+
+def law_posterior(table: Any, laws: dict[str, tuple[float, float, float]],
+                  jitter: float = 0.02, draws: int = 100) -> Any:
+    """A power-law-with-floor Posterior of ``table`` whose draws follow ``laws``
+    (curve id -> (C, D, alpha) in error units), with a small jitter."""
     from sim2real.models.data.contract import load_curves
     from sim2real.models.data.design import make_design
     from sim2real.models.inference.diagnostics import compute_diagnostics
     from sim2real.models.inference.spec import ModelSpec, SamplerConfig
     from sim2real.models.posterior.base import Posterior
 
-    data = load_curves(simple_table())
+    data = load_curves(table)
     design = make_design(data, "curve")
     ids, refs = design.coords["curve"], design.refs["curve"]
     log_c, log_a, alpha = [], [], []
     for k, cid in enumerate(ids):
-        c, d, a = LAWS[cid]
+        c, d, a = laws[cid]
         log_c.append(np.log(c / refs["scale"][k]))
         log_a.append(np.log(d / refs["scale"][k]) - a * np.log(refs["x_ref"][k]))
         alpha.append(a)

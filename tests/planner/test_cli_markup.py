@@ -5,12 +5,12 @@ A ``[/x]`` in a path used to crash the CLI with ``MarkupError``; a ``[grid]`` va
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from sim2real.planner.cli import build_app
+from tests.planner.bad_input_fixtures import sweep_config
 
 runner = CliRunner()
 
@@ -32,22 +32,8 @@ def test_sweep_config_error_keeps_the_section_name(tmp_path: Path) -> None:
     folder = tmp_path / "runs [grid]" / "s[" / "x]"
     folder.mkdir(parents=True)
     config = folder / "sweep.toml"
-    config.write_text(textwrap.dedent("""
-        [sweep]
-        task = "toy"
-        featurizer = "composition"
-        id_column = "formula"
-        target_column = "target"
-        [data]
-        real = "real.csv"
-        element_table = "elements.csv"
-        [data.sim]
-        dft = "dft.csv"
-        [grid]
-        n_sim = [0, 10, 20]
-        n_real = []
-        seeds = [0]
-        """), encoding="utf-8")
+    config.write_text(sweep_config(grid="n_sim = [0, 10, 20]\nn_real = []\nseeds = [0]"),
+                      encoding="utf-8")
     result = runner.invoke(build_app(), ["sweep", str(config)])
     assert result.exit_code == 1, result.output
     flat = _flat(result.output)

@@ -153,7 +153,7 @@ def datasets() -> dict[str, Callable[[], object]]:
 
 
 def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
-        seed: int, methods: list[str]
+        seed: int, methods: list[str], spec: ModelSpec | None = None,
         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """Backtest every dataset; return its points, curves, fits and sentences."""
     sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
@@ -167,7 +167,7 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = run_backtest(loaders[name](), train_fraction=fraction,  # type: ignore[arg-type]
-                                  methods=methods, sampler=sampler)
+                                  methods=methods, sampler=sampler, spec=spec)
         for frame, out in ((result.points, points), (result.curves, curves),
                            (result.fits, fits)):
             out.append(frame.assign(dataset=name))
@@ -218,6 +218,10 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--methods", default="hierarchical,per_curve,least_squares")
+    parser.add_argument("--discrepancy", default="none",
+                        help="model discrepancy of the Bayesian fits: none or gp")
+    parser.add_argument("--discrepancy-length", type=float, default=None,
+                        help="correlation length of the discrepancy (log size units)")
     parser.add_argument("--calibration", type=int, default=0, metavar="N",
                         help="only run N well-specified population datasets and report the "
                              "coverage of the true E(x) and of replicates")
@@ -233,8 +237,12 @@ def main() -> None:
           f"{platform.python_version()}; NUTS (nutpie) {args.chains} chains x {args.draws} "
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
+    spec = ModelSpec(discrepancy=args.discrepancy) if args.discrepancy_length is None else \
+        ModelSpec(discrepancy=args.discrepancy, discrepancy_length=args.discrepancy_length)
+    print(f"model: {spec.family}, discrepancy {spec.resolved_discrepancy} "
+          f"(length {spec.discrepancy_length:g})")
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,
-                                  args.chains, args.seed, methods)
+                                  args.chains, args.seed, methods, spec)
     table = summary_table(points)
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.float_format", "{:.3f}".format):

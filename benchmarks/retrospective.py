@@ -1,7 +1,9 @@
 """Retrospective planning validation on the real band-gap data (issue 6, part 3).
 
 Starts from a small design (scratch at n_real 50/100/200; MP pre-training at n_sim
-100/300/1000, fine-tuned on 200 experiments; seeds 0-2), then for each strategy runs up to
+100/300/1000, fine-tuned on 100 and 200 experiments; seeds 0-2), so the default
+``--family auto`` fits the joint surface E(n_sim, n_real) (``--curve-n-real 200``: one
+level, the single-axis fallback of the earlier runs), then for each strategy runs up to
 ``--rounds`` rounds of plan -> acquire (real pre-training / fine-tuning on the next rows of
 the leakage-free pools, 3 seeds) -> score against the posterior predictive made before
 acquiring -> refit. Prints the per-round log, the coverage of the realized errors by the
@@ -55,6 +57,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--strategies", default="bayesian,uniform_by_cost,all_experiment,"
                                            "greedy_mean")
     p.add_argument("--draws", type=int, default=500)
+    p.add_argument("--curve-n-real", default="100,200",
+                   help="n_real levels of the initial transfer curves")
+    p.add_argument("--family", default="auto", help="model family of every refit")
     return p.parse_args()
 
 
@@ -78,7 +83,8 @@ def main() -> None:
     cfg = dataclasses.replace(base, sims={s: base.sims[s] for s in sources})
     spec = RetroSpec(task=cfg.task, sources=sources, budget=args.budget, target=args.target,
                      sim_cost=args.sim_cost, real_cost=args.real_cost, rounds=args.rounds,
-                     max_n_sim=args.max_n_sim, draws=args.draws,
+                     max_n_sim=args.max_n_sim, draws=args.draws, family=args.family,
+                     curve_n_real=tuple(int(v) for v in args.curve_n_real.split(",")),
                      strategies=tuple(args.strategies.split(","))).validate()
     start = time.perf_counter()
     print(f"date: {datetime.now(UTC).isoformat(timespec='seconds')}; "
@@ -101,7 +107,7 @@ def main() -> None:
     pd.set_option("display.max_columns", 30)
     cols = ["strategy", "round", "batch", "batch_cost", "cum_cost", "n_sim_" + sources[0],
             "n_real", "pred_q05", "pred_mean", "pred_q95", "p_target", "realized", "met",
-            "max_rhat", "divergences"]
+            "family", "max_rhat", "divergences"]
     print("\nRounds (realized = best route's mean MAE over seeds; pred = planner's "
           "posterior of the expected error after the batch):")
     print(result.rounds[[c for c in cols if c in result.rounds]].to_string(index=False,

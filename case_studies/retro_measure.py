@@ -92,12 +92,14 @@ class SweepMeasurer:
         return {k: float(finished[k]["error"]) for k in keys}
 
 
-def synthetic_measure(laws: Mapping[str, tuple[float, float, float]], noise: float = 0.03,
+def synthetic_measure(laws: Mapping[str, tuple[float, ...]], noise: float = 0.03,
                       seed: int = 0) -> Measure:
-    """A stand-in ``measure`` from known laws ``source -> (C, D, alpha)`` (for tests).
+    """A stand-in ``measure`` from known laws ``source -> (C, D, alpha[, beta])`` (for tests).
 
-    The scratch law (``"none"``) is in ``n_real``, database laws in ``n_sim``; every run
-    gets log-normal noise seeded by its key, so repeated calls agree.
+    The scratch law (``"none"``) is in ``n_real``, database laws in ``n_sim``; a fourth
+    entry ``beta`` makes a database's decaying term shrink with the fine-tuning set too,
+    ``D n_sim^-alpha (n_real / 100)^-beta`` (a two-axis world). Every run gets log-normal
+    noise seeded by its key, so repeated calls agree.
 
     Examples
     --------
@@ -110,9 +112,10 @@ def synthetic_measure(laws: Mapping[str, tuple[float, float, float]], noise: flo
     def measure(keys: Sequence[RunKey]) -> dict[RunKey, float]:
         out = {}
         for k in keys:
-            c, d, a = laws[k.sim_source]
+            c, d, a, *rest = laws[k.sim_source]
             x = k.n_real if k.sim_source == "none" else k.n_sim
+            gain = (k.n_real / 100.0) ** -rest[0] if rest and k.sim_source != "none" else 1.0
             rng = np.random.default_rng([seed, zlib.crc32(k.name.encode())])
-            out[k] = (c + d * x ** -a) * float(np.exp(noise * rng.standard_normal()))
+            out[k] = (c + d * x ** -a * gain) * float(np.exp(noise * rng.standard_normal()))
         return out
     return measure

@@ -7,10 +7,14 @@ it by actually pre-training / fine-tuning on the next rows of the leakage-free p
 (:class:`SweepMeasurer`), score the realized errors against the posterior predictive
 intervals made before acquiring, append the runs, refit and repeat.
 
-Conventions (the planner's, see ``docs/planner.md``): a batch of ``k`` simulations of a
-database moves its transfer curve from ``n_sim`` to ``n_sim + k`` at the ``n_real`` that
-curve is measured at; ``k`` experiments move the scratch curve from ``n_real`` to
-``n_real + k``. Acquired sets are nested (the first ``n`` rows of a seeded shuffle plus
+Conventions (the planner's, see ``docs/planner.md``): the initial transfer curves are
+measured at every ``curve_n_real`` level, so the default ``family="auto"`` fits the joint
+surface E(n_sim, n_real) (one ``n_real`` level: the single-axis fallback). On the joint
+model, ``k`` simulations and ``j`` experiments move every database route to
+``(n_sim + k, n_real + j)`` and the scratch curve to ``n_real + j``: new experiments
+improve every route that fine-tunes on them, and each moved route is measured. On the
+single-axis fallback a database curve stays at the ``n_real`` it was measured at.
+Acquired sets are nested (the first ``n`` rows of a seeded shuffle plus
 ``k`` more), and the per-seed real test compositions never change. A strategy stops once
 its realized task error (the best route's mean over seeds) meets the target.
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,13 +47,14 @@ from sim2real.case_studies.retro_scoring import (
 )
 from sim2real.case_studies.store import RunKey, atomic_write_bytes
 from sim2real.models.errors import SpecError
+from sim2real.models.inference.fit import as_curve_data
 from sim2real.models.inference.fit import fit as fit_model
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source
 
 __all__ = ["Measure", "RetroResult", "RetroSpec", "SweepMeasurer", "batch_keys",
            "build_problem", "initial_keys", "run_retrospective", "runs_table",
-           "synthetic_measure"]
+           "support_keys", "synthetic_measure"]
 
 Fit = Callable[[pd.DataFrame], Any]
 
@@ -77,8 +82,9 @@ class RetroSpec:
     scratch_n_real : tuple of int
         Initial scratch curve (at least 3 sizes); its largest value is the initial
         number of experiments.
-    init_n_sim, curve_n_real : tuple of int, int
-        Initial transfer curve of every database: these ``n_sim`` at ``curve_n_real``.
+    init_n_sim, curve_n_real : tuple of int, tuple of int
+        Initial transfer curves of every database: these ``n_sim`` at each
+        ``curve_n_real`` level (two or more levels: the joint surface is fitted).
     max_n_sim, max_n_real : int, optional
         Caps on a database's total ``n_sim`` and the task's ``n_real`` (pool sizes or
         compute limits); the planner's per-source ``max`` is the room left.
@@ -90,8 +96,11 @@ class RetroSpec:
         Keys of :data:`planner.optim.baselines.STRATEGIES`.
     probability : float
         Required P(target met) of the ``min_cost_with_probability`` objective.
+    family : str
+        Model family of every refit (``"auto"``: the joint surface on a grid).
     draws, chains, fit_seed : int
-        NUTS settings of every refit (tuning steps = draws).
+        NUTS settings of every refit (tuning steps = draws; target_accept 0.99 for a
+        surface, as in the case studies).
     plan_seed : int
         Optimizer seed (round r uses ``plan_seed + r``).
     metric : str
@@ -108,7 +117,7 @@ class RetroSpec:
     seeds: tuple[int, ...] = (0, 1, 2)
     scratch_n_real: tuple[int, ...] = (50, 100, 200)
     init_n_sim: tuple[int, ...] = (100, 300, 1000)
-    curve_n_real: int = 200
+    curve_n_real: tuple[int, ...] = (100, 200)
     max_n_sim: int = 30_000
     max_n_real: int | None = None
     source_caps: Mapping[str, int] = field(default_factory=dict)
@@ -116,11 +125,16 @@ class RetroSpec:
     real_granularity: int = 10
     strategies: tuple[str, ...] = ("bayesian", "uniform_by_cost", "all_experiment")
     probability: float = 0.9
+    family: str = "auto"
     draws: int = 500
     chains: int = 2
     fit_seed: int = 20251125
     plan_seed: int = 0
     metric: str = "MAE"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.curve_n_real, int):      # one level (the pre-joint spelling)
+            object.__setattr__(self, "curve_n_real", (self.curve_n_real,))
 
     def validate(self) -> RetroSpec:
         """Raise :class:`SpecError` naming the bad field and the fix."""
@@ -133,6 +147,8 @@ class RetroSpec:
             "rounds": self.rounds >= 1, "seeds": len(set(self.seeds)) == len(self.seeds) > 0,
             "scratch_n_real": len(set(self.scratch_n_real)) >= 3,
             "init_n_sim": len(set(self.init_n_sim)) >= 3 and min(self.init_n_sim) > 0,
+            "curve_n_real": bool(self.curve_n_real) and min(self.curve_n_real) > 0
+            and len(set(self.curve_n_real)) == len(self.curve_n_real),
             "max_n_sim": self.max_n_sim > max(self.init_n_sim, default=0),
             "strategies": bool(self.strategies) and set(self.strategies) <= set(STRATEGIES),
             "probability": 0 < self.probability < 1,
@@ -151,11 +167,11 @@ def initial_keys(spec: RetroSpec) -> list[RunKey]:
     Examples
     --------
     >>> spec = RetroSpec(task="t", sources=("mp",), budget=1e4, target=0.6, seeds=(0,))
-    >>> len(initial_keys(spec))
-    6
+    >>> len(initial_keys(spec))                     # 3 scratch + 3 n_sim x 2 n_real
+    9
     """
     keys = [RunKey("none", 0, m, s) for s in spec.seeds for m in spec.scratch_n_real]
-    keys += [RunKey(src, n, spec.curve_n_real, s) for src in spec.sources
+    keys += [RunKey(src, n, m, s) for src in spec.sources for m in spec.curve_n_real
              for s in spec.seeds for n in spec.init_n_sim]
     return keys
 
@@ -207,9 +223,13 @@ def build_problem(spec: RetroSpec, table: pd.DataFrame) -> PlanProblem:
     return PlanProblem(tuple(sources), spec.budget, op, {spec.task: spec.target})
 
 
-def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int]
-               ) -> list[RunKey]:
+def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int],
+               two_axis: Mapping[str, bool] | None = None) -> list[RunKey]:
     """Runs that realize a batch along the planner's routes (one per seed).
+
+    ``two_axis[source]`` says whether the planning model moves that database's route
+    along ``n_real`` (the joint surface; see :attr:`TaskErrorEvaluator.two_axis`): then
+    new experiments move it too and it is measured at ``(n_sim + k, n_real + j)``.
 
     Examples
     --------
@@ -217,28 +237,74 @@ def batch_keys(spec: RetroSpec, op: OperatingPoint, allocation: Mapping[str, int
     >>> op = OperatingPoint({("t", "mp"): 1000}, {("t", "mp"): 200}, {"t": 200})
     >>> [k.name for k in batch_keys(spec, op, {"mp": 4000, "real:t": 0})]
     ['mp__nsim5000__nreal200__seed0']
+    >>> [k.name for k in batch_keys(spec, op, {"mp": 0, "real:t": 50}, {"mp": True})]
+    ['none__nsim0__nreal250__seed0', 'mp__nsim1000__nreal250__seed0']
+    >>> len(batch_keys(spec, op, {"real:t": 50}, {"mp": True}))   # mp at its cap: moved too
+    2
     """
+    two_axis = two_axis or {}
+    j = int(allocation.get(f"real:{spec.task}", 0))
+    m_new = int(op.n_real[spec.task] + j)
     keys: list[RunKey] = []
-    for name, k in allocation.items():
-        if k <= 0:
+    if j > 0:
+        keys += [RunKey("none", 0, m_new, s) for s in spec.seeds]
+    moved = [n for n in allocation if not n.startswith("real:")]
+    moved += [n for n, joint in two_axis.items() if joint and n not in moved]  # e.g. at cap
+    for name in moved:
+        k = int(allocation.get(name, 0))
+        joint = bool(two_axis.get(name))
+        if k <= 0 and not (joint and j > 0):
             continue
-        if name.startswith("real:"):
-            m = int(op.n_real[spec.task] + k)
-            keys += [RunKey("none", 0, m, s) for s in spec.seeds]
-        else:
-            n = int(op.n_sim[(spec.task, name)] + k)
-            m = int(op.curve_n_real[(spec.task, name)])
-            keys += [RunKey(name, n, m, s) for s in spec.seeds]
+        n = int(op.n_sim[(spec.task, name)] + max(int(k), 0))
+        m = m_new if joint else int(op.curve_n_real[(spec.task, name)])
+        keys += [RunKey(name, n, m, s) for s in spec.seeds]
     return keys
 
 
+def support_keys(table: pd.DataFrame, keys: Sequence[RunKey]) -> list[RunKey]:
+    """Extra runs so every database curve of ``table`` + ``keys`` has >= 3 ``n_sim`` sizes.
+
+    A joint-model batch that buys experiments moves a database route to a new ``n_real``
+    level, where it has one run per seed; the learning-curve contract needs 3 sizes per
+    curve, so the route is also trained at the two largest smaller ``n_sim`` it was
+    measured at before (compute only: no simulation or experiment is bought, the same for
+    every strategy). These runs are added to the data but not scored.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"sim_source": "mp", "n_sim": [100, 300, 1000], "n_real": 200})
+    >>> [k.name for k in support_keys(t, [RunKey("mp", 4000, 250, 0)])]
+    ['mp__nsim300__nreal250__seed0', 'mp__nsim1000__nreal250__seed0']
+    """
+    have = {(str(a), int(b), int(c)) for a, b, c in
+            zip(table["sim_source"], table["n_sim"], table["n_real"], strict=True)}
+    have |= {(k.sim_source, k.n_sim, k.n_real) for k in keys}
+    out: list[RunKey] = []
+    for k in keys:
+        if k.sim_source == "none":
+            continue
+        level = sorted({n for s, n, m in have if s == k.sim_source and m == k.n_real})
+        if len(level) >= 3:
+            continue
+        before = sorted({n for s, n, m in have if s == k.sim_source and n < k.n_sim
+                         and n not in level}, reverse=True)
+        for n in before[:3 - len(level)]:
+            out.append(RunKey(k.sim_source, n, k.n_real, k.seed))
+    return sorted(set(out) - set(keys))
+
+
 def default_fit(spec: RetroSpec) -> Fit:
-    """NUTS refit of the default model with the spec's draws / chains / seed."""
+    """NUTS refit of ``spec.family`` (``"auto"`` resolved on each table) with the spec's
+    draws / chains / seed; target_accept 0.99 for a surface (as in the case studies)."""
     def fit(table: pd.DataFrame) -> Any:
+        curves = as_curve_data(table)
+        model_spec = ModelSpec(family=spec.family).resolve(curves)
+        surface = model_spec.model_family.layout == "surface"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # diagnostics are recorded per round instead
-            return fit_model(table, ModelSpec(), SamplerConfig(
-                draws=spec.draws, tune=spec.draws, chains=spec.chains, seed=spec.fit_seed))
+            return fit_model(curves, model_spec, SamplerConfig(
+                draws=spec.draws, tune=spec.draws, chains=spec.chains, seed=spec.fit_seed,
+                target_accept=0.99 if surface else None))
     return fit
 
 
@@ -278,24 +344,29 @@ class RetroResult:
                 for name, t in tables.items()]
 
 
-def _diag(model: Any) -> dict[str, float]:
+def _diag(model: Any) -> dict[str, Any]:
     d = getattr(model, "diagnostics", None)
     if d is None:
         return {}
-    return {"max_rhat": float(d.max_rhat), "divergences": float(d.divergences),
-            "min_ess_bulk": float(d.min_ess_bulk)}
+    family = str(getattr(getattr(model, "family", None), "name", ""))
+    return {"family": family, "max_rhat": float(d.max_rhat),
+            "divergences": float(d.divergences), "min_ess_bulk": float(d.min_ess_bulk)}
 
 
-def _plan(spec: RetroSpec, name: str, st: _State, r: int) -> tuple[Any, list[RunKey],
-                                                                   list[dict[str, Any]]]:
+def _plan(spec: RetroSpec, name: str, st: _State, r: int
+          ) -> tuple[Any, list[RunKey], list[RunKey], list[dict[str, Any]]]:
     from sim2real.planner.acquisition import min_cost_with_probability
     from sim2real.planner.optim.baselines import STRATEGIES
+    from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 
     problem = build_problem(spec, st.table)
     objective = min_cost_with_probability(probability=spec.probability)
     result = STRATEGIES[name](st.model, problem, objective, seed=spec.plan_seed + r,
                               table=st.table)
-    keys = batch_keys(spec, problem.operating, result.allocation)
+    two_axis = {src: axis for (_, src), axis in
+                TaskErrorEvaluator(st.model, problem).two_axis.items()}
+    keys = batch_keys(spec, problem.operating, result.allocation, two_axis)
+    support = support_keys(st.table, keys)
     preds = []
     for i, k in enumerate(keys):
         draws = replicate_draws(st.model, spec.task, k.sim_source, k.n_sim, k.n_real,
@@ -303,7 +374,7 @@ def _plan(spec: RetroSpec, name: str, st: _State, r: int) -> tuple[Any, list[Run
         preds.append({"strategy": name, "round": r, "sim_source": k.sim_source,
                       "n_sim": k.n_sim, "n_real": k.n_real, "seed": k.seed,
                       **interval_row(draws)})
-    return result, keys, preds
+    return result, keys, support, preds
 
 
 def _round_row(spec: RetroSpec, name: str, r: int, st: _State, result: Any,
@@ -359,17 +430,17 @@ def run_retrospective(spec: RetroSpec, measure: Measure, fit: Fit | None = None,
         if not active:
             break
         planned = {n: _plan(spec, n, st, r) for n, st in active.items()}
-        wanted = sorted({k for _, keys, _ in planned.values() for k in keys})
+        wanted = sorted({k for _, keys, extra, _ in planned.values() for k in [*keys, *extra]})
         start = time.perf_counter()
         measured = measure(wanted) if wanted else {}
         say(f"round {r}: measured {len(wanted)} runs in {time.perf_counter() - start:.0f}s")
-        for n, (result, keys, prows) in planned.items():
+        for n, (result, keys, extra, prows) in planned.items():
             st = states[n]
             for row, k in zip(prows, keys, strict=True):
                 row["realized"] = float(measured[k])
             preds += prows
-            st.table = pd.concat([st.table, runs_table(spec, {k: measured[k] for k in keys})],
-                                 ignore_index=True)
+            new = runs_table(spec, {k: measured[k] for k in [*keys, *extra]})
+            st.table = pd.concat([st.table, new], ignore_index=True)
             st.cum_cost += float(result.total_cost)
             row = _round_row(spec, n, r, st, result, time.perf_counter() - start)
             st.done = bool(row["met"]) or not keys or r == spec.rounds

@@ -149,7 +149,8 @@ class Family:
         scale, the noise and ``nu``: the same list at fit time and on reload.
         """
         want = [*self.uses, *(p.name for p in self.params if not p.pooled),
-                *(n for p in self.params if p.pooled for n in p.prior_names), "sigma", "nu"]
+                *(n for p in self.params if p.pooled for n in p.prior_names), "sigma", "nu",
+                "disc_sigma"]
         seen: list[str] = []
         for n in want:
             if n in names and n not in seen:

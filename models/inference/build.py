@@ -7,7 +7,10 @@ For a family with parameters ``params`` (see :class:`models.families.base.Param`
     exp_as    exp(theta) stored under its own name (alpha = exp(log_alpha))
     derived   the family's deterministic parameters (log_c, log_a, ...)
     noise     sigma[g] ~ prior_sigma                          one per noise group
-    log(error_i / scale) ~ Normal(family.log_error(x_i, theta), sigma[g_i])   (or Student-t)
+    discrepancy  disc[j, k] = disc_sigma (L_j disc_z[j])[k]   GP deviation at curve j's
+                 measured sizes (:mod:`models.families.discrepancy`; curve layouts)
+    log(error_i / scale) ~ Normal(family.log_error(x_i, theta) + disc[j_i, k_i], sigma[g_i])
+                                                              (or Student-t)
 
 With the Normal likelihood, replicates of one cell (same noise group and sizes) enter
 through their sufficient statistics (observed ``y_bar`` plus the ``replicate_spread``
@@ -34,10 +37,11 @@ from typing import Any
 import numpy as np
 
 from sim2real.models.data.design import Design, make_design, replicate_cells
+from sim2real.models.families.discrepancy import Knots
 from sim2real.models.families.ops import pytensor_ops
 from sim2real.models.inference.spec import ModelSpec
 
-__all__ = ["build_model", "make_design"]
+__all__ = ["build_model", "discrepancy_knots", "make_design"]
 
 
 def build_model(design: Design, spec: ModelSpec) -> Any:
@@ -52,7 +56,11 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
     spec.validate()
     family, priors = spec.model_family, spec.resolved_priors()
     ops = pytensor_ops()
-    with pm.Model(coords=design.coords) as model:
+    knots = discrepancy_knots(design, spec)
+    coords = dict(design.coords)
+    if knots is not None:
+        coords["knot"] = [str(k) for k in range(knots.n_knots)]
+    with pm.Model(coords=coords) as model:
         p: dict[str, Any] = {}
         for par in family.params:
             if par.pooled:
@@ -68,8 +76,22 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
         for name, value in family.derive(ops, p).items():
             p[name] = pm.Deterministic(name, value, dims=family.derived_levels[name])
         sigma = priors["sigma"].create("sigma", dims=design.noise_level)
-        _likelihood(design, spec, priors, p, sigma)
+        shift = None
+        if knots is not None:
+            tau = priors["disc_sigma"].create("disc_sigma")
+            z = pm.Normal("disc_z", 0.0, 1.0, dims=("curve", "knot"))
+            delta = pm.Deterministic("disc", knots.values(z, tau), dims=("curve", "knot"))
+            shift = delta.reshape((-1,))[knots.row_knot]
+        _likelihood(design, spec, priors, p, sigma, shift)
     return model
+
+
+def discrepancy_knots(design: Design, spec: ModelSpec) -> Knots | None:
+    """The discrepancy's knots on ``design`` (``None``: the spec has no discrepancy)."""
+    if spec.resolved_discrepancy != "gp":
+        return None
+    return Knots.build(design.index["curve"], design.inputs["lx"],
+                       len(design.coords["curve"]), spec.discrepancy_length)
 
 
 def row_parameters(levels: Mapping[str, str], p: Mapping[str, Any],
@@ -80,7 +102,7 @@ def row_parameters(levels: Mapping[str, str], p: Mapping[str, Any],
 
 
 def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
-                p: dict[str, Any], sigma: Any) -> None:
+                p: dict[str, Any], sigma: Any, shift: Any = None) -> None:
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -90,6 +112,8 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
         rows = np.arange(len(design.y))
         mu = family.log_error(ops, design.inputs,
                               row_parameters(levels, p, design.index, rows, family.uses))
+        if shift is not None:
+            mu = mu + shift
         pm.StudentT("y", nu=priors["nu"].create("nu"), mu=mu,
                     sigma=sigma[design.index["noise"]], observed=design.y)
         return
@@ -97,6 +121,8 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
     rows = cells.row
     mu = family.log_error(ops, {k: v[rows] for k, v in design.inputs.items()},
                           row_parameters(levels, p, design.index, rows, family.uses))
+    if shift is not None:
+        mu = mu + shift[rows]
     s = sigma[design.index["noise"][rows]]
     pm.Normal("y_bar", mu=mu, sigma=s / np.sqrt(cells.n), observed=cells.y_bar)
     pm.Potential("replicate_spread", pt.sum(-(cells.n - 1) * pt.log(s)

@@ -35,11 +35,13 @@ def prior_dataset(data: CurveData, spec: ModelSpec, draws: int = 500, seed: int 
     log = logging.getLogger("pymc")
     level = log.level
     log.setLevel(logging.WARNING)   # no "Sampling: [...]" line in the user's terminal
+    names = [*family.uses, "sigma", *(n for n in ("disc", "disc_sigma")
+                                      if n in model.named_vars)]
     try:
         with model, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The effect of Potentials")
             prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
-                                               var_names=[*family.uses, "sigma"])
+                                               var_names=names)
     finally:
         log.setLevel(level)
     return prior.prior

@@ -23,6 +23,7 @@ from typing import Any
 
 from sim2real.models.errors import SpecError
 from sim2real.models.families import AUTO, DEFAULT_FAMILY, Family, get_family, resolve_family
+from sim2real.models.families import discrepancy as disc
 from sim2real.models.families.priors import Prior, resolve_priors
 
 LIKELIHOODS = ("normal", "student_t")
@@ -43,12 +44,27 @@ class ModelSpec:
     likelihood : str
         ``"normal"`` or ``"student_t"`` on log error.
     priors : Mapping[str, Prior]
-        Overrides of the family's default priors (only the ones you change).
+        Overrides of the family's default priors (only the ones you change; the
+        discrepancy scale is ``disc_sigma``).
+    discrepancy : str
+        Model discrepancy (:mod:`models.families.discrepancy`): ``"gp"`` a pooled-scale
+        Gaussian-process deviation from the form along log size, so predictive intervals
+        widen with extrapolation distance (curve families only); ``"none"`` (default) the
+        bare form. Files written before the discrepancy existed read as ``"none"``.
+    discrepancy_length : float
+        Correlation length of the OU process in natural-log size units.
     """
 
     family: str = DEFAULT_FAMILY
     likelihood: str = "normal"
     priors: Mapping[str, Prior] = field(default_factory=dict)
+    discrepancy: str = "none"
+    discrepancy_length: float = disc.DEFAULT_LENGTH
+
+    @property
+    def resolved_discrepancy(self) -> str:
+        """``"gp"`` or ``"none"``: the discrepancy the model is built with."""
+        return self.discrepancy
 
     @property
     def model_family(self) -> Family:
@@ -61,17 +77,27 @@ class ModelSpec:
         if self.family != AUTO:
             return self
         return ModelSpec(family=resolve_family(AUTO, data), likelihood=self.likelihood,
-                         priors=dict(self.priors))
+                         priors=dict(self.priors), discrepancy=self.discrepancy,
+                         discrepancy_length=self.discrepancy_length)
 
     def validate(self) -> None:
         """Raise :class:`SpecError` if any field is invalid (``family="auto"``: the
         priors are checked once :meth:`resolve` has chosen the family)."""
+        if self.discrepancy not in disc.KINDS:
+            raise SpecError(f"unknown discrepancy '{self.discrepancy}'. Fix: use one of "
+                            f"{list(disc.KINDS)}.")
+        if not self.discrepancy_length > 0:
+            raise SpecError(f"discrepancy_length = {self.discrepancy_length} must be > 0. "
+                            "Fix: a length in natural-log size units, e.g. 2.")
         if self.family == AUTO:
             if self.likelihood not in LIKELIHOODS:
                 raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
                                 f"{list(LIKELIHOODS)}.")
             return
-        get_family(self.family)
+        if get_family(self.family).layout != "curve" and self.discrepancy == "gp":
+            raise SpecError(f"family '{self.family}' is a surface; the 'gp' discrepancy is "
+                            "available on curve families only. Fix: discrepancy='none' or a "
+                            "curve family.")
         if self.likelihood not in LIKELIHOODS:
             raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
                             f"{list(LIKELIHOODS)}.")
@@ -79,13 +105,17 @@ class ModelSpec:
 
     def resolved_priors(self) -> dict[str, Prior]:
         """The family's defaults merged with the overrides, validated."""
-        return resolve_priors(self.priors, self.model_family.priors,
-                              f"family '{self.family}'")
+        defaults = dict(self.model_family.priors)
+        if self.resolved_discrepancy == "gp":
+            defaults.update(disc.PRIORS)
+        return resolve_priors(self.priors, defaults, f"family '{self.family}'")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored inside saved posteriors)."""
         return {"family": self.family, "likelihood": self.likelihood,
-                "priors": {k: v.to_dict() for k, v in self.priors.items()}}
+                "priors": {k: v.to_dict() for k, v in self.priors.items()},
+                "discrepancy": self.discrepancy,
+                "discrepancy_length": self.discrepancy_length}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
@@ -93,10 +123,13 @@ class ModelSpec:
         priors = {k: Prior.from_dict(v) for k, v in dict(data.get("priors", {})).items()}
         family = data.get("family", data.get("form", DEFAULT_FAMILY))
         return cls(family=str(family), likelihood=str(data.get("likelihood", "normal")),
-                   priors=priors)
+                   priors=priors, discrepancy=str(data.get("discrepancy", "none")),
+                   discrepancy_length=float(data.get("discrepancy_length",
+                                                     disc.DEFAULT_LENGTH)))
 
     def __hash__(self) -> int:
-        return hash((self.family, self.likelihood, tuple(sorted(
+        return hash((self.family, self.likelihood, self.discrepancy,
+                     self.discrepancy_length, tuple(sorted(
             (k, str(v.to_dict())) for k, v in self.priors.items()))))
 
 

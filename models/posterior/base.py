@@ -27,8 +27,9 @@ from sim2real.models.data.contract import NO_SOURCE, CurveData
 from sim2real.models.data.design import Design, locate, make_design, query_inputs
 from sim2real.models.errors import InputDataError
 from sim2real.models.families.base import Family
+from sim2real.models.families.discrepancy import eps_draws
 from sim2real.models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
-from sim2real.models.inference.build import row_parameters
+from sim2real.models.inference.build import discrepancy_knots, row_parameters
 from sim2real.models.inference.diagnostics import Diagnostics
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 from sim2real.models.posterior.files import read_file, write_file
@@ -66,6 +67,18 @@ class Posterior:
         self._draws = {n: _stack(post[n].values) for n in (*self.family.uses, "sigma")}
         self._nu = post["nu"].values.reshape(-1) if "nu" in post else None
         self._levels = self.family.levels_of()
+        self._disc = self._discrepancy(post)
+
+    def _discrepancy(self, post: Any) -> tuple[Any, np.ndarray, np.ndarray,
+                                               np.ndarray] | None:
+        """``(knots, delta (S, C, K), tau (S,), eps (S, C))`` or ``None``."""
+        knots = discrepancy_knots(self.design, self.spec)
+        if knots is None or "disc" not in post:
+            return None
+        delta = post["disc"].values
+        delta = delta.reshape(-1, *delta.shape[2:]).astype(float)
+        tau = post["disc_sigma"].values.reshape(-1).astype(float)
+        return knots, delta, tau, eps_draws(len(tau), delta.shape[1])
 
     # ------------------------------------------------------------------ basics
     @property
@@ -156,10 +169,15 @@ class Posterior:
         def convert(v: Any) -> Any:
             return as_array(v, torch_in)
 
-        x = {k: v[None, :] for k, v in query_inputs(self.design, ops, where, ns, nr,
-                                                    convert).items()}
+        raw_x = query_inputs(self.design, ops, where, ns, nr, convert)
+        x = {k: v[None, :] for k, v in raw_x.items()}
         p = {k: convert(self._draws[k][:, idx[self._levels[k]]]) for k in self.family.uses}
-        return self.family.log_error(ops, x, p), convert(self._scale(idx))
+        log_e = self.family.log_error(ops, x, p)
+        if self._disc is not None:
+            knots, delta, tau, eps = self._disc
+            log_e = log_e + knots.query(idx["curve"], raw_x["lx"], convert(delta),
+                                        convert(tau), convert(eps))
+        return log_e, convert(self._scale(idx))
 
     def error_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
         """Posterior draws of the expected error, shape ``(S, Q)`` (ErrorModel protocol).
@@ -182,7 +200,16 @@ class Posterior:
         p = self._primary(task, sim_source, n_sim, n_real)
         if p is None or self.family.log_floor is None:
             return None
-        return p["scale"] * np.exp(self.family.log_floor(p))
+        log_floor = self.family.log_floor(p)
+        if self._disc is not None:      # far from the data the GP deviation is tau * eps
+            curve = self._curve_of(task, sim_source, n_sim, n_real)
+            log_floor = log_floor + self._disc[2] * self._disc[3][:, curve]
+        return p["scale"] * np.exp(log_floor)
+
+    def _curve_of(self, task: str, sim_source: str, n_sim: float, n_real: float) -> int:
+        idx, _ = locate(self.design, self.data, task, sim_source,
+                        (np.array([float(n_sim)]), np.array([float(n_real)])))
+        return int(idx["curve"][0])
 
     def _sim_floor(self, task: str, sim_source: str, n_sim: float,
                    n_real: float) -> np.ndarray | None:
@@ -201,8 +228,8 @@ class Posterior:
         """Draws of the primary size reaching ``target`` (``inf``: never; 0: at any size),
         or ``None`` when the family has no closed form along this route."""
         p = self._primary(task, sim_source, n_sim, n_real)
-        if p is None or self.family.log_size_to_reach is None:
-            return None
+        if p is None or self.family.log_size_to_reach is None or self._disc is not None:
+            return None          # with a discrepancy: inverted on a grid by the caller
         lx = self.family.log_size_to_reach(np.log(target / p["scale"]), p)
         ref = p.get("x_ref", p.get("m_ref"))
         with np.errstate(over="ignore"):
@@ -263,8 +290,11 @@ class Posterior:
         d = self.design
         rows = np.arange(len(d.y))
         p = row_parameters(self._levels, self._draws, d.index, rows, self.family.uses)
-        return np.asarray(self.family.log_error(NUMPY_OPS, {k: v[None, :] for k, v in
-                                                            d.inputs.items()}, p))
+        mu = np.asarray(self.family.log_error(NUMPY_OPS, {k: v[None, :] for k, v in
+                                                          d.inputs.items()}, p))
+        if self._disc is not None:
+            mu = mu + self._disc[0].at_rows(self._disc[1])
+        return mu
 
     def pointwise_log_likelihood(self) -> np.ndarray:
         """Log density of every replicate's raw error, shape ``(chain, draw, N)`` (LOO)."""

@@ -57,6 +57,10 @@ def fit(
         help="Override a default prior: NAME=Distribution(param=value, ...), e.g. "
              "log_alpha_mu='Normal(mu=-2, sigma=1)'; an unknown NAME lists the family's "
              "prior names. Repeat.")] = None,
+    discrepancy: Annotated[str, typer.Option(help=(
+        "none (default) or gp: a pooled-scale Gaussian-process deviation from the form "
+        "along log size, so intervals widen with extrapolation distance (curve families; "
+        "prior of its scale: disc_sigma)."))] = "none",
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
@@ -66,12 +70,13 @@ def fit(
     """
     fit_and_save(curves, out, family=family, likelihood=likelihood, prior=prior,
                  draws=draws, tune=tune, chains=chains, seed=seed,
-                 target_accept=target_accept, backend=backend)
+                 target_accept=target_accept, backend=backend, discrepancy=discrepancy)
 
 
 def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
-                 target_accept: float | None = None, backend: str = "nutpie") -> None:
+                 target_accept: float | None = None, backend: str = "nutpie",
+                 discrepancy: str = "none") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
     from sim2real.models.inference.fit import as_curve_data
     from sim2real.models.inference.fit import fit as fit_model
@@ -81,7 +86,8 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
     with fail_on_error():
         data = as_curve_data(curves)
         spec = ModelSpec(family=family, likelihood=likelihood,
-                         priors=parse_prior_options(prior)).resolve(data)
+                         priors=parse_prior_options(prior),
+                         discrepancy=discrepancy).resolve(data)
         spec.validate()
         family = spec.family
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,

@@ -38,7 +38,7 @@ LAWS = {"none": (0.3, 2.0, 0.5), "dft": (0.15, 3.0, 0.4)}
 def _spec(**kw: object) -> RetroSpec:
     base = {"task": "toy", "sources": ("dft",), "budget": 5000.0, "target": 0.25,
             "rounds": 2, "seeds": (0, 1), "strategies": ("bayesian", "all_experiment"),
-            "draws": 100}
+            "draws": 100, "curve_n_real": (200,)}
     base.update(kw)
     return RetroSpec(**base)  # type: ignore[arg-type]
 
@@ -65,6 +65,28 @@ def test_problem_caps_and_batch_keys_are_nested() -> None:
     # a database already at its cap is no longer offered
     full = pd.concat([table, runs_table(spec, {RunKey("dft", 3500, 200, 0): 0.3})])
     assert "dft" not in build_problem(spec, full).names
+
+
+def test_joint_batch_keys_move_every_route_that_fine_tunes_on_new_experiments() -> None:
+    spec = _spec(curve_n_real=(100, 200))
+    table = runs_table(spec, synthetic_measure(LAWS)(initial_keys(spec)))
+    assert sorted(set(table.loc[table["sim_source"] == "dft", "n_real"])) == [100, 200]
+    op = build_problem(spec, table).operating
+    keys = batch_keys(spec, op, {"dft": 0, "real:toy": 40}, {"dft": True})
+    assert set(keys) == {RunKey(s, n, 240, seed) for s, n in (("none", 0), ("dft", 1000))
+                         for seed in (0, 1)}
+    # single-axis convention: the database curve stays at its own n_real
+    keys = batch_keys(spec, op, {"dft": 0, "real:toy": 40}, {"dft": False})
+    assert {k.sim_source for k in keys} == {"none"}
+    # a database no longer offered (at its cap) still fine-tunes on the new experiments
+    assert set(batch_keys(spec, op, {"real:toy": 40}, {"dft": True})) == set(
+        batch_keys(spec, op, {"dft": 0, "real:toy": 40}, {"dft": True}))
+    keys = batch_keys(spec, op, {"dft": 2000, "real:toy": 40}, {"dft": True})
+    assert RunKey("dft", 3000, 240, 1) in keys and len(keys) == 4
+    assert RetroSpec(task="t", sources=("a",), budget=1.0, target=0.1,
+                     curve_n_real=200).curve_n_real == (200,)   # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="curve_n_real"):
+        _spec(curve_n_real=(200, 200)).validate()
 
 
 def test_scoring_helpers() -> None:
@@ -125,6 +147,19 @@ def test_loop_on_known_laws_reaches_target_only_via_the_cheap_route() -> None:
     cov = res.coverage().set_index("strategy")
     assert cov.loc["all", "n"] == len(preds)
     assert set(preds.loc[preds["strategy"] == "all_experiment", "sim_source"]) == {"none"}
+
+
+def test_joint_loop_fits_the_surface_and_measures_routes_at_new_experiments() -> None:
+    """A grid start fits the joint surface; experiments move the transfer route too."""
+    laws = {"none": (0.3, 2.0, 0.5), "dft": (0.15, 3.0, 0.4, 0.3)}
+    spec = _spec(curve_n_real=(100, 200), rounds=2, strategies=("all_experiment",))
+    res = run_retrospective(spec, synthetic_measure(laws))
+    assert set(res.rounds["family"].dropna()) == {"edt_negative"}
+    assert res.rounds["round"].max() == 2        # refitted on the new n_real level
+    preds = res.predictions
+    assert set(preds["sim_source"]) == {"none", "dft"}
+    assert (preds["n_real"] > 200).all() and len(preds) == 8   # 2 rounds x 2 routes x 2 seeds
+    assert preds["realized"].notna().all()
 
 
 def test_sweep_measurer_matches_the_sweep_and_caches(toy_config: Path, toy_data: Path,

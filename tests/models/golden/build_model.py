@@ -12,6 +12,8 @@ import pandas as pd
 
 FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation",
             "onset_power_law", "edt", "edt_negative", "additive")
+#: Recorded after the discrepancy was added (the names above pin the bare forms).
+DISCREPANCY = ("power_law_floor+gp", "onset_power_law+gp")
 LIKELIHOODS = ("normal", "student_t")
 
 
@@ -22,7 +24,10 @@ def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
     from sim2real.models.inference.build import build_model
     from sim2real.models.inference.spec import ModelSpec
 
-    spec = ModelSpec(family=family, likelihood=likelihood)
+    kind = "none"
+    if family.endswith("+gp"):
+        family, kind = family[:-3], "gp"
+    spec = ModelSpec(family=family, likelihood=likelihood, discrepancy=kind)
     return build_model(make_design(load_curves(table), spec.model_family.layout), spec)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from build_model import FAMILIES, LIKELIHOODS, build  # noqa: E402
+from build_model import DISCREPANCY, FAMILIES, LIKELIHOODS, build  # noqa: E402
 
 
 def fixed_point(model: Any) -> dict[str, np.ndarray]:
@@ -44,7 +44,8 @@ def fingerprint(family: str, likelihood: str, table: pd.DataFrame) -> dict[str, 
 
 def record_all(table: pd.DataFrame) -> dict[str, Any]:
     """Fingerprints of every family x likelihood."""
-    return {f"{f}/{lik}": fingerprint(f, lik, table) for f in FAMILIES for lik in LIKELIHOODS}
+    return {f"{f}/{lik}": fingerprint(f, lik, table) for f in (*FAMILIES, *DISCREPANCY)
+            for lik in LIKELIHOODS}
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ from sim2real.planner.report.studies import RATIO_FACTORS, default_budgets
 NETCDF = (".nc", ".netcdf", ".nc4")
 # plan.json layout version: the minor grows with added keys (older readers still work),
 # the major with changes that older readers would misread (they refuse it).
-PLAN_SCHEMA_VERSION = "1.0"
+PLAN_SCHEMA_VERSION = "2.0"
 
 Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 
@@ -368,10 +368,10 @@ def check_plan_version(payload: Any, path: str | Path) -> None:
     Examples
     --------
     >>> check_plan_version({"schema_version": "1.3"}, "plan.json")
-    >>> check_plan_version({"schema_version": "2.0"}, "plan.json")  # doctest: +ELLIPSIS
+    >>> check_plan_version({"schema_version": "3.0"}, "plan.json")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sim2real.models.errors.InputDataError: plan.json: plan.json schema version 2.0 is newer...
+    sim2real.models.errors.InputDataError: plan.json: plan.json schema version 3.0 is newer...
     """
     version = payload.get("schema_version", "1.0") if isinstance(payload, dict) else "1.0"
     major = str(version).split(".")[0]

@@ -23,7 +23,7 @@ from typing import Any
 
 NUMBERS = ("budget", "probability", "penalty", "level")
 INTEGERS = ("rounds", "remaining_rounds", "seed")
-TEXTS = ("objective",)
+TEXTS = ("objective", "probability_of")
 NUMBER_TABLES = ("costs", "targets", "weights", "min", "max", "setup")
 
 

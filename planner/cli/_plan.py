@@ -41,6 +41,10 @@ def plan(
     probability: Annotated[float | None, typer.Option(help="Required P(all targets met) "
                                                       "for min_cost_with_probability.")] =
     None,
+    probability_of: Annotated[str | None, typer.Option(
+        help="What P(target) is a probability of: run (default: one training run at the "
+             "bought sizes reaches the target, the model's run-to-run noise included) or "
+             "expected (the posterior expected error does).")] = None,
     rounds: Annotated[int | None, typer.Option(help="Number of rounds T (equal budgets; "
                                                "the first is what to do now).")] = None,
     remaining_rounds: Annotated[int | None, typer.Option(
@@ -77,8 +81,8 @@ def plan(
                                   min=parse_pairs(min_, "--min", minimum=0, whole=True),
                                   setup=parse_pairs(setup, "--setup", minimum=0),
                                   objective=objective, probability=probability,
-                                  rounds=rounds, remaining_rounds=remaining_rounds,
-                                  seed=seed)
+                                  probability_of=probability_of, rounds=rounds,
+                                  remaining_rounds=remaining_rounds, seed=seed)
         check_output_path(out)
         model = load_model(source)
         payload, sizes = plan_from_settings(model, settings, source, status=status,
@@ -102,13 +106,20 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
         if line:
             console.print(escape(line), highlight=False, soft_wrap=True)
     rows = []
+    run = payload.get("probability_of") == "run"
     for task, s in payload["expected_error"].items():
         now = payload["current_error"].get(task, {})
         rows.append({"task": task, "now (mean)": now.get("mean"),
                      "after (mean)": s["mean"], "q05": s["q05"], "q95": s["q95"],
                      "target": payload["targets"].get(task),
-                     "P(target)": payload["p_target"].get(task)})
+                     "P(run <= target)" if run else "P(target)": payload["p_target"].get(task),
+                     **({"P(expected <= target)": payload.get("p_target_expected", {}).get(
+                         task)} if run else {})})
     console.print(render_frame(pd.DataFrame(rows), title="Expected error after the batch"))
+    if run:
+        note("P(run <= target): the chance that one training run at the bought sizes "
+             "reaches the target (the model's run-to-run noise included); the planner "
+             "optimizes it (--probability-of expected: of the expected error instead).")
     if payload["provenance"].get("p_all_targets") is not None:
         console.print(f"P(all targets met) = {payload['provenance']['p_all_targets']:.3f}")
     if len(payload["rounds"]) > 1:

@@ -196,7 +196,8 @@ def print_decision(content: Any) -> None:
     console.print("[bold]Decision:[/bold] " + escape(f"buy {batch} for "
                   f"{fmt_cost(d.total_cost)} of {fmt_cost(d.budget)}."), highlight=False)
     for t in d.tasks:
-        extra = f"; P(<= {t.target:g}) = {fmt_pct(t.p_target)}" if t.target is not None \
+        kind = "a run " if t.probability_of == "run" else ""
+        extra = f"; P({kind}<= {t.target:g}) = {fmt_pct(t.p_target)}" if t.target is not None \
             else ""
         console.print(escape(f"  {t.task} {t.metric}: now {fmt_summary(t.current)}, after "
                              f"{fmt_summary(t.after)}{extra}"), highlight=False)

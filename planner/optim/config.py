@@ -5,6 +5,7 @@
     budget = 50000
     objective = "min_cost_with_probability"   # expected_error | prob_all_targets | cvar
     probability = 0.9        # min_cost_with_probability
+    probability_of = "run"   # run (a training run reaches the target) | expected
     penalty = 100.0          # min_cost_with_probability, in budgets
     level = 0.9              # cvar
     rounds = 1
@@ -48,7 +49,8 @@ from typing import Any
 from sim2real.models.errors import InputDataError
 from sim2real.planner.optim.problem import OperatingPoint, PlanProblem, Source, parse_source_name
 
-KNOWN_KEYS = {"budget", "objective", "probability", "penalty", "level", "rounds",
+KNOWN_KEYS = {"budget", "objective", "probability", "probability_of", "penalty", "level",
+              "rounds",
               "remaining_rounds", "seed", "costs", "targets", "weights", "sources",
               "min", "max", "setup"}
 #: Per-source keys of ``[sources.NAME]`` (``min``/``max``/``setup`` also as own tables).
@@ -71,6 +73,7 @@ class PlanSettings:
     rounds: int = 1
     remaining_rounds: int = 1
     seed: int = 0
+    probability_of: str = "run"
 
     def __post_init__(self) -> None:
         if self.remaining_rounds < 1:
@@ -119,7 +122,8 @@ class PlanSettings:
                 f"{stray}; the sources are those priced with --cost: {list(self.costs)}. "
                 "Fix: correct the name or add --cost NAME=PRICE.")
         return PlanProblem(tuple(sources), float(self.budget), operating,
-                           dict(self.targets), dict(self.weights)), given
+                           dict(self.targets), dict(self.weights),
+                           self.probability_of), given
 
     def constraints(self) -> dict[str, dict[str, Any]]:
         """Per source (as given) the bounds and set-up cost set for it (plan.json)."""

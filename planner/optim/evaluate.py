@@ -16,6 +16,17 @@ is queried at the ``n_real`` it was measured at: a conservative bound that assum
 real data does not make transfer worse. The model is only ever asked for error draws, so
 any family (or any :class:`~planner.protocols.ErrorModel`) is planned on the same way.
 
+Run-level errors
+----------------
+With ``problem.probability_of == "run"`` (the default) the draws are those of *one
+training run* of the chosen route: each posterior draw ``s`` of the expected error is
+multiplied by ``exp(sigma_s eps_s)``, the model's replicate noise of that route
+(``noise_draws``; Student-t ``eps`` when the posterior has ``nu_draws``), with one fixed
+``eps_s`` per (draw, task): common random numbers, so the planner's objective stays a
+smooth deterministic function of the batch. The route is still chosen on the expected
+error. Models without ``noise_draws`` give expected-error draws either way
+(:attr:`TaskErrorEvaluator.run_noise` says which).
+
 Examples
 --------
 >>> import numpy as np
@@ -54,7 +65,7 @@ class TaskErrorEvaluator:
     """
 
     def __init__(self, model: ErrorModel, problem: PlanProblem,
-                 route_choice: str = "expected") -> None:
+                 route_choice: str = "expected", seed: int = 20251203) -> None:
         if route_choice not in ROUTE_CHOICES:
             raise PlanningError(f"route_choice '{route_choice}': use one of {ROUTE_CHOICES}.")
         self.model = model
@@ -64,6 +75,37 @@ class TaskErrorEvaluator:
         self._index = {name: j for j, name in enumerate(problem.names)}
         self._two_axis: dict[tuple[str, str], bool] = {}
         self._options = {t: self._task_options(t) for t in self.tasks}
+        self._noise = self._run_noise(seed) if problem.probability_of == "run" else None
+
+    @property
+    def run_noise(self) -> bool:
+        """Whether the draws include the run-to-run noise (see the module docstring)."""
+        return self._noise is not None
+
+    def _run_noise(self, seed: int) -> dict[str, np.ndarray] | None:
+        """Per task, ``sigma_r * eps`` ``(R, S)`` of each route option (log scale)."""
+        noise = getattr(self.model, "noise_draws", None)
+        if noise is None:
+            return None
+        op = self.problem.operating
+        nu = getattr(self.model, "nu_draws", None)
+        out = {}
+        for i, task in enumerate(self.tasks):
+            rng = np.random.default_rng([seed, i])
+            rows = []
+            for opt in self._options[task]:
+                if opt == NO_SOURCE:
+                    sig = noise(task, NO_SOURCE, 0.0, op.n_real[task])
+                else:
+                    m = op.n_real[task] if self._two_axis[(task, opt)] else \
+                        op.curve_n_real[(task, opt)]
+                    sig = noise(task, opt, op.n_sim[(task, opt)], m)
+                rows.append(np.asarray(sig, dtype=float).reshape(-1))
+            sigma = np.stack(rows)                                   # (R, S)
+            eps = np.asarray(rng.standard_t(nu) if nu is not None else
+                             rng.standard_normal(sigma.shape[1]), dtype=float).reshape(-1)
+            out[task] = sigma * eps[None, :]
+        return out
 
     @property
     def two_axis(self) -> dict[tuple[str, str], bool]:
@@ -97,8 +139,9 @@ class TaskErrorEvaluator:
             return X[..., 0] * 0.0
         return X[..., j]
 
-    def task_draws(self, task: str, X: Any) -> Any:
-        """Error draws of one task, shape ``(S, b)``."""
+    def task_draws(self, task: str, X: Any, run: bool | None = None) -> Any:
+        """Error draws of one task, shape ``(S, b)`` (``run=False``: the expected error
+        even when the problem's probabilities are run-level)."""
         op = self.problem.operating
         xp = _namespace(X)
         m = op.n_real[task] + self._added(X, "real:" + task)
@@ -112,23 +155,38 @@ class TaskErrorEvaluator:
                     (task, opt)]
                 e = self.model.error_draws(task, opt, n, m_q)
             draws.append(e)
-        return choose_route(xp.stack(draws, 0), self.route_choice)
+        stack = xp.stack(draws, 0)
+        return choose_route(stack, self.route_choice, self._noisy(task, stack, run))
 
-    def __call__(self, X: Any) -> Any:
-        """Error draws of every task, shape ``(S, b, T)`` (tasks in ``self.tasks`` order)."""
+    def _noisy(self, task: str, stack: Any, run: bool | None) -> Any:
+        """``stack`` times the run noise of each route, or ``None`` (expected error)."""
+        if self._noise is None or run is False:
+            return None
+        log_noise = self._noise[task]
+        if _namespace(stack) is not np:
+            import torch
+
+            return stack * torch.exp(torch.as_tensor(log_noise, dtype=stack.dtype))[..., None]
+        return stack * np.exp(log_noise)[..., None]
+
+    def __call__(self, X: Any, run: bool | None = None) -> Any:
+        """Error draws of every task, shape ``(S, b, T)`` (tasks in ``self.tasks`` order);
+        run-level unless ``run=False`` or the problem asks for expected errors."""
         xp = _namespace(X)
-        return xp.stack([self.task_draws(t, X) for t in self.tasks], -1)
+        return xp.stack([self.task_draws(t, X, run) for t in self.tasks], -1)
 
-    def current(self) -> np.ndarray:
-        """Error draws at the current operating point, shape ``(S, T)``."""
-        return np.asarray(self(np.zeros((1, len(self.problem.sources)))))[:, 0, :]
+    def current(self, run: bool | None = False) -> np.ndarray:
+        """Error draws at the current operating point, shape ``(S, T)`` (the expected
+        error unless ``run``)."""
+        return np.asarray(self(np.zeros((1, len(self.problem.sources))), run))[:, 0, :]
 
 
-def choose_route(stack: Any, route_choice: str = "expected") -> Any:
+def choose_route(stack: Any, route_choice: str = "expected", values: Any = None) -> Any:
     """Error draws ``(S, b)`` of the chosen route from the routes' draws ``(R, S, b)``.
 
     ``expected``: per batch point, the route with the lowest mean over draws;
-    ``hindsight``: the per-draw minimum.
+    ``hindsight``: the per-draw minimum. ``values`` (same shape, e.g. run-level draws)
+    are returned for the route chosen on ``stack`` (default: ``stack`` itself).
 
     Examples
     --------
@@ -139,14 +197,15 @@ def choose_route(stack: Any, route_choice: str = "expected") -> Any:
     [1.0, 1.6]
     """
     xp = _namespace(stack)
+    values = stack if values is None else values
     if route_choice == "hindsight" or stack.shape[0] == 1:
-        return stack.min(0) if xp is np else stack.min(0).values
+        return values.min(0) if xp is np else values.min(0).values
     pick = stack.mean(1).argmin(0)                        # (b,)
     index = pick[None, None, :].expand(1, *stack.shape[1:]) if xp is not np else \
         np.broadcast_to(pick[None, None, :], (1, *stack.shape[1:]))
     if xp is np:
-        return np.take_along_axis(stack, index, axis=0)[0]
-    return xp.take_along_dim(stack, index, dim=0)[0]
+        return np.take_along_axis(values, index, axis=0)[0]
+    return xp.take_along_dim(values, index, dim=0)[0]
 
 
 def _namespace(x: Any) -> Any:

@@ -108,6 +108,20 @@ class ThinnedModel:
 
         return out[torch.as_tensor(self.index)]
 
+    @property
+    def nu_draws(self) -> Any:
+        """The wrapped Student-t degrees of freedom at the kept draws (or ``None``)."""
+        nu = getattr(self.model, "nu_draws", None)
+        return None if nu is None else np.asarray(nu)[self.index]
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "noise_draws" and hasattr(self.model, "noise_draws"):
+            def noise_draws(task: str, sim_source: str, n_sim: float, n_real: float) -> Any:
+                out = self.model.noise_draws(task, sim_source, n_sim, n_real)
+                return np.asarray(out)[self.index]
+            return noise_draws
+        raise AttributeError(name)
+
     def route_floor(self, task: str, sim_source: str, n_sim: float, n_real: float) -> Any:
         """The wrapped closed-form floor at the kept draws (``None`` without one)."""
         closed = getattr(self.model, "route_floor", None)
@@ -155,8 +169,7 @@ def _with_ratio(problem: PlanProblem, experiment: str, database: str,
     db = problem.source(database)
     sources = tuple(replace(s, cost=ratio * db.cost) if s.name == experiment else s
                     for s in problem.sources)
-    return PlanProblem(sources, problem.budget, problem.operating, problem.targets,
-                       problem.weights)
+    return replace(problem, sources=sources)
 
 
 def flip_point(model: Any, problem: PlanProblem, planner: Planner, experiment: str,

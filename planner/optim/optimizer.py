@@ -281,12 +281,14 @@ def summarize(evaluator: TaskErrorEvaluator, problem: PlanProblem, counts: np.nd
 
     counts = np.asarray(counts, dtype=np.int64)
     draws = np.asarray(evaluator(counts[None, :].astype(float)))[:, 0, :]   # (S, T)
+    expected = np.asarray(evaluator(counts[None, :].astype(float), run=False))[:, 0, :]
     now = evaluator.current()
     tasks = evaluator.tasks
     ctx = objective_context(problem, objective, tasks, require=False)
     targets = {t: float(problem.targets[t]) for t in tasks if t in problem.targets}
     prov = dict(provenance or {})
     prov["n_draws"] = int(draws.shape[0])
+    prov["probability_of"] = "run" if evaluator.run_noise else "expected"
     paid = {n: float(s.setup) for n, s, k in zip(problem.names, problem.sources, counts,
                                                 strict=True) if s.setup > 0 and k > 0}
     if problem.setups.any():
@@ -301,9 +303,12 @@ def summarize(evaluator: TaskErrorEvaluator, problem: PlanProblem, counts: np.nd
         allocation={n: int(v) for n, v in zip(problem.names, counts, strict=True)},
         total_cost=float(problem.batch_cost(counts.astype(float))),
         budget=float(problem.budget),
-        expected_error={t: summary(draws[:, k]) for k, t in enumerate(tasks)},
+        expected_error={t: summary(expected[:, k]) for k, t in enumerate(tasks)},
         p_target={t: float(np.mean(draws[:, tasks.index(t)] <= v))
                   for t, v in targets.items()},
+        p_target_expected={t: float(np.mean(expected[:, tasks.index(t)] <= v))
+                           for t, v in targets.items()},
+        probability_of="run" if evaluator.run_noise else "expected",
         targets=targets, rounds=[], provenance=prov,
         current_error={t: summary(now[:, k]) for k, t in enumerate(tasks)},
         utility=utility)

@@ -165,6 +165,12 @@ def operating_point_from_table(table: Any) -> OperatingPoint:
     return OperatingPoint(n_sim, curve_m, n_real)
 
 
+#: What a plan's probability is of: ``run`` (a training run at the bought sizes reaches the
+#: target: the expected error times the model's run-to-run noise) or ``expected`` (the
+#: posterior expected error does).
+PROBABILITY_OF = ("run", "expected")
+
+
 @dataclass(frozen=True)
 class PlanProblem:
     """A batch-planning problem (validated on construction).
@@ -181,6 +187,10 @@ class PlanProblem:
         Current sizes.
     weights : Mapping[str, float]
         Task weights of the expected-error objective (default 1 for every task).
+    probability_of : str
+        ``"run"`` (default): the planner's error draws, and so every probability it
+        optimizes and reports, are those of one training run at the bought sizes (expected
+        error times the model's run-to-run noise); ``"expected"``: of the expected error.
     """
 
     sources: tuple[Source, ...]
@@ -188,8 +198,14 @@ class PlanProblem:
     operating: OperatingPoint
     targets: Mapping[str, float] = field(default_factory=dict)
     weights: Mapping[str, float] = field(default_factory=dict)
+    probability_of: str = "run"
 
     def __post_init__(self) -> None:
+        if self.probability_of not in PROBABILITY_OF:
+            raise PlanningError(f"probability_of = '{self.probability_of}' is not one of "
+                                f"{list(PROBABILITY_OF)}. Fix: --probability-of run (a "
+                                "training run reaches the target) or expected (the "
+                                "expected error does).")
         if not self.sources:
             raise PlanningError("no acquisition source given (use --cost SOURCE=PRICE).")
         names = [s.name for s in self.sources]

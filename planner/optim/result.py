@@ -46,7 +46,9 @@ class PlanResult:
     expected_error : dict[str, ErrorSummary]
         Per task, posterior summary of the expected error after the batch.
     p_target : dict[str, float]
-        Per task, posterior probability that the error after the batch is <= target.
+        Per task, probability that the error after the batch is <= target: of a training
+        run at the bought sizes when ``probability_of == "run"`` (expected error times
+        the model's run-to-run noise), of the expected error when ``"expected"``.
     targets : dict[str, float]
         Per task target error (tasks without a target are absent).
     rounds : list[dict[str, int]]
@@ -57,6 +59,12 @@ class PlanResult:
         Per task, posterior summary of the error at the current operating point.
     utility : float | None
         Exact value of the objective's utility at ``allocation`` (higher is better).
+    p_target_expected : dict[str, float]
+        Per task, posterior probability that the *expected* error is <= target (equal to
+        ``p_target`` when ``probability_of == "expected"``).
+    probability_of : str
+        What ``p_target`` (and the optimized objective) is a probability of: ``"run"``
+        or ``"expected"`` (also ``"expected"`` for models without a noise model).
     """
 
     objective: str
@@ -70,6 +78,8 @@ class PlanResult:
     provenance: dict[str, Any] = field(default_factory=dict)
     current_error: dict[str, ErrorSummary] = field(default_factory=dict)
     utility: float | None = None
+    p_target_expected: dict[str, float] = field(default_factory=dict)
+    probability_of: str = "expected"
 
     @property
     def p_all_targets(self) -> float | None:

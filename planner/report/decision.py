@@ -170,7 +170,10 @@ def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
     tasks = tuple(TaskOutcome(
         task=t, metric=str(metrics.get(t, "error")), target=plan["targets"].get(t),
         current=dict(plan["current_error"].get(t, {})), after=dict(s),
-        p_target=plan["p_target"].get(t)) for t, s in plan["expected_error"].items())
+        p_target=plan["p_target"].get(t),
+        p_target_expected=plan.get("p_target_expected", {}).get(t),
+        probability_of=str(plan.get("probability_of", "expected")))
+        for t, s in plan["expected_error"].items())
     settings = plan.get("provenance", {}).get("settings", {})
     required = settings.get("probability") if plan["objective"] == \
         "min_cost_with_probability" else None

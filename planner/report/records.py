@@ -25,7 +25,7 @@ import numpy as np
 from sim2real.planner.report.checks import LooSummary, PpcSummary
 from sim2real.planner.report.studies import StudyPoint
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class TaskOutcome:
     current: dict[str, float]
     after: dict[str, float]
     p_target: float | None
+    p_target_expected: float | None = None
+    probability_of: str = "expected"
 
 
 @dataclass(frozen=True)

@@ -136,8 +136,7 @@ def cost_sensitivity(model: Any, problem: PlanProblem, objective: Any,
         sources = tuple(replace(s, cost=s.cost * f) if s.is_real else s
                         for s in problem.sources)
         try:
-            prob = PlanProblem(sources, problem.budget, problem.operating, problem.targets,
-                               problem.weights)
+            prob = replace(problem, sources=sources)
             res = plan_batch(model, prob, objective, **opts)
         except PlanningError:
             continue

@@ -99,13 +99,13 @@ def test_plan_json_carries_a_schema_version_and_readers_check_it(
     nc = post.to_netcdf(tmp_path / "post.nc")
     settings = merge_settings({}, budget=BUDGET, costs=COSTS, targets={"t": TARGET})
     payload = plan_payload(res, {}, settings, nc)
-    assert payload["schema_version"] == PLAN_SCHEMA_VERSION == "1.0"
+    assert payload["schema_version"] == PLAN_SCHEMA_VERSION == "2.0"
     older = {k: v for k, v in payload.items() if k != "schema_version"}
     assert read_plan(write_json(older, tmp_path / "old.json"))["allocation"]   # older file
     minor = write_json({**payload, "schema_version": "1.7"}, tmp_path / "minor.json")
     assert read_plan(minor)["schema_version"] == "1.7"
-    newer = write_json({**payload, "schema_version": "2.0"}, tmp_path / "new.json")
-    with pytest.raises(InputDataError, match=r"new\.json: plan\.json schema version 2\.0 is "
+    newer = write_json({**payload, "schema_version": "3.0"}, tmp_path / "new.json")
+    with pytest.raises(InputDataError, match=r"new\.json: plan\.json schema version 3\.0 is "
                                              r"newer.*Fix: upgrade sim2real-planner"):
         read_plan(newer)
 

@@ -296,6 +296,8 @@ PLAN = [
     Case("unknown-objective", (*L, *OK, "--objective", "fastest"), ("fastest",)),
     Case("negative-target", (*L, *OK, "--target", "t=-1"), ("'t'", "> 0")),
     Case("zero-rounds", (*L, *OK, "--rounds", "0"), ("--rounds 0",)),
+    Case("unknown-probability-of", (*L, *OK, "--probability-of", "sometimes"),
+         ("probability_of", "sometimes")),
     Case("zero-remaining-rounds", (*L, *OK, "--remaining-rounds", "0"),
          ("remaining_rounds",)),
     Case("unknown-source", (*L, "--budget", "100", "--cost", "zz=1"), ("'zz'",)),

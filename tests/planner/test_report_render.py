@@ -46,7 +46,7 @@ def test_sections_in_order_and_files_written(written: tuple[Any, str, dict[str, 
     positions = [html.index(f'<section id="{s}"') for s in SECTIONS]
     assert positions == sorted(positions)
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
 
 
 def test_html_numbers_match_report_json(written: tuple[Any, str, dict[str, Any],

@@ -149,6 +149,8 @@ def datasets() -> dict[str, Callable[[], object]]:
     }
     for kind in ("noisy", "non_monotone", "broken_slope"):
         out[kind] = lambda kind=kind: ill_behaved(kind)  # type: ignore[misc]
+    for folder in sorted((ROOT / "case_studies" / "library").glob("*/curves.csv")):
+        out[f"lib:{folder.parent.name}"] = lambda folder=folder: folder  # type: ignore[misc]
     return out
 
 
@@ -175,6 +177,19 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
         print(sentences[-1], flush=True)
     return (pd.concat(points, ignore_index=True), pd.concat(curves, ignore_index=True),
             pd.concat(fits, ignore_index=True), sentences)
+
+
+def discrepancy_spec(kind: str = "auto", length: float | None = None,
+                     scale: float | None = None) -> ModelSpec:
+    """The default family with a discrepancy setting (``scale``: a LogNormal prior on the
+    discrepancy scale centred there, sd 0.25 on the log scale)."""
+    from sim2real.models.families.discrepancy import DEFAULT_LENGTH
+    from sim2real.models.families.priors import Prior
+
+    priors = {} if scale is None else {
+        "disc_sigma": Prior("LogNormal", mu=float(np.log(scale)), sigma=0.25)}
+    return ModelSpec(discrepancy=kind, priors=priors,
+                     discrepancy_length=DEFAULT_LENGTH if length is None else length)
 
 
 def summary_table(points: pd.DataFrame) -> pd.DataFrame:
@@ -218,10 +233,14 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--methods", default="hierarchical,per_curve,least_squares")
-    parser.add_argument("--discrepancy", default="none",
-                        help="model discrepancy of the Bayesian fits: none or gp")
+    parser.add_argument("--discrepancy", default="auto",
+                        help="model discrepancy of the Bayesian fits: auto (the default "
+                             "model's: gp on curves), gp or none")
     parser.add_argument("--discrepancy-length", type=float, default=None,
                         help="correlation length of the discrepancy (log size units)")
+    parser.add_argument("--disc-scale", type=float, default=None,
+                        help="with --discrepancy gp: prior disc_sigma ~ LogNormal(log S, "
+                             "0.25) (the default prior has S = 0.3)")
     parser.add_argument("--calibration", type=int, default=0, metavar="N",
                         help="only run N well-specified population datasets and report the "
                              "coverage of the true E(x) and of replicates")
@@ -237,8 +256,7 @@ def main() -> None:
           f"{platform.python_version()}; NUTS (nutpie) {args.chains} chains x {args.draws} "
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
-    spec = ModelSpec(discrepancy=args.discrepancy) if args.discrepancy_length is None else \
-        ModelSpec(discrepancy=args.discrepancy, discrepancy_length=args.discrepancy_length)
+    spec = discrepancy_spec(args.discrepancy, args.discrepancy_length, args.disc_scale)
     print(f"model: {spec.family}, discrepancy {spec.resolved_discrepancy} "
           f"(length {spec.discrepancy_length:g})")
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,

@@ -135,7 +135,9 @@ def price_plans(post: Any, settings: dict[str, Any], posterior: Path) -> dict[st
         out[f"{price:g}"] = {"costs": costs, "allocation": payload["allocation"],
                              "total_cost": payload["total_cost"],
                              "expected_error": payload["expected_error"],
-                             "p_target": payload["p_target"]}
+                             "p_target": payload["p_target"],
+                             "p_target_expected": payload.get("p_target_expected", {}),
+                             "probability_of": payload.get("probability_of", "expected")}
     return out
 
 

@@ -49,8 +49,9 @@ class ModelSpec:
     discrepancy : str
         Model discrepancy (:mod:`models.families.discrepancy`): ``"gp"`` a pooled-scale
         Gaussian-process deviation from the form along log size, so predictive intervals
-        widen with extrapolation distance (curve families only); ``"none"`` (default) the
-        bare form. Files written before the discrepancy existed read as ``"none"``.
+        widen with extrapolation distance (curve families only); ``"none"`` the bare form;
+        ``"auto"`` (default) ``gp`` on curve families and ``none`` on surfaces. Files
+        written before the discrepancy existed read as ``"none"``.
     discrepancy_length : float
         Correlation length of the OU process in natural-log size units.
     """
@@ -58,13 +59,18 @@ class ModelSpec:
     family: str = DEFAULT_FAMILY
     likelihood: str = "normal"
     priors: Mapping[str, Prior] = field(default_factory=dict)
-    discrepancy: str = "none"
+    discrepancy: str = "auto"
     discrepancy_length: float = disc.DEFAULT_LENGTH
 
     @property
     def resolved_discrepancy(self) -> str:
-        """``"gp"`` or ``"none"``: the discrepancy the model is built with."""
-        return self.discrepancy
+        """``"gp"`` or ``"none"``: the discrepancy the model is built with (``"auto"``
+        while the family itself is still ``"auto"``)."""
+        if self.discrepancy != "auto":
+            return self.discrepancy
+        if self.family == AUTO:
+            return "auto"
+        return "gp" if self.model_family.layout == "curve" else "none"
 
     @property
     def model_family(self) -> Family:
@@ -96,8 +102,8 @@ class ModelSpec:
             return
         if get_family(self.family).layout != "curve" and self.discrepancy == "gp":
             raise SpecError(f"family '{self.family}' is a surface; the 'gp' discrepancy is "
-                            "available on curve families only. Fix: discrepancy='none' or a "
-                            "curve family.")
+                            "available on curve families only. Fix: discrepancy='auto' or "
+                            "'none', or a curve family.")
         if self.likelihood not in LIKELIHOODS:
             raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
                             f"{list(LIKELIHOODS)}.")

@@ -58,9 +58,9 @@ def fit(
              "log_alpha_mu='Normal(mu=-2, sigma=1)'; an unknown NAME lists the family's "
              "prior names. Repeat.")] = None,
     discrepancy: Annotated[str, typer.Option(help=(
-        "none (default) or gp: a pooled-scale Gaussian-process deviation from the form "
-        "along log size, so intervals widen with extrapolation distance (curve families; "
-        "prior of its scale: disc_sigma)."))] = "none",
+        "auto (default: gp on curve families, none on surfaces), gp (a pooled-scale "
+        "Gaussian-process deviation from the form along log size, so intervals widen "
+        "with extrapolation distance; prior of its scale: disc_sigma) or none."))] = "auto",
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
@@ -76,7 +76,7 @@ def fit(
 def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
                  target_accept: float | None = None, backend: str = "nutpie",
-                 discrepancy: str = "none") -> None:
+                 discrepancy: str = "auto") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
     from sim2real.models.inference.fit import as_curve_data
     from sim2real.models.inference.fit import fit as fit_model

@@ -83,7 +83,7 @@ def tiny_broken() -> Posterior:
                                    "xb": 150.0}], seeds=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        post = fit(table, ModelSpec("broken_power_law"),
+        post = fit(table, ModelSpec("broken_power_law", discrepancy="none"),
                    SamplerConfig(draws=150, tune=150, chains=2, seed=2))
     assert isinstance(post, Posterior) and post.family.name == "broken_power_law"
     return post

@@ -1,4 +1,4 @@
-"""The optional GP model discrepancy: its algebra, the spec field, and a tiny fit."""
+"""The GP model discrepancy (default on curve families): algebra, spec field, a tiny fit."""
 
 from __future__ import annotations
 
@@ -72,7 +72,10 @@ def test_spec_field_validates_and_round_trips() -> None:
     assert ModelSpec.from_dict(spec.to_dict()) == spec
     assert ModelSpec.from_dict({"family": "power_law_floor"}).discrepancy == "none"
     assert "disc_sigma" in spec.resolved_priors()
-    assert "disc_sigma" not in ModelSpec().resolved_priors()
+    assert ModelSpec().resolved_discrepancy == "gp"                  # the default: auto
+    assert ModelSpec(family="edt").resolved_discrepancy == "none"     # surfaces: none yet
+    assert ModelSpec(family="auto").resolved_discrepancy == "auto"    # until resolved
+    assert "disc_sigma" not in ModelSpec(discrepancy="none").resolved_priors()
     with pytest.raises(SpecError, match="discrepancy"):
         ModelSpec(discrepancy="wiggly").validate()
     with pytest.raises(SpecError, match="surface"):

@@ -102,7 +102,8 @@ def prior_post(request: pytest.FixtureRequest) -> Posterior:
     Student-t likelihood)."""
     name, likelihood = request.param
     return prior_posterior(simulated_table(name), ModelSpec(family=name,
-                                                            likelihood=likelihood))
+                                                            likelihood=likelihood,
+                                                            discrepancy="none"))
 
 
 # ------------------------------------------------------------------ registry

@@ -68,8 +68,19 @@ def example_fit() -> Any:
                    sampler=SamplerConfig(draws=400, tune=600, chains=2, seed=3))
 
 
-def test_fit_recovers_the_known_laws_inside_the_intervals(example_fit: Any) -> None:
-    summary = example_fit.summary(interval=0.94).set_index(["curve_id", "parameter"])
+@pytest.fixture(scope="module")
+def bare_fit() -> Any:
+    """The bare form (no discrepancy): its parameters are those of the curves."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit(example_path("synthetic"), ModelSpec(discrepancy="none"),
+                   SamplerConfig(draws=400, tune=600, chains=2, seed=3))
+
+
+def test_fit_recovers_the_known_laws_inside_the_intervals(bare_fit: Any) -> None:
+    # with the default discrepancy the form's alpha and C are confounded with the smooth
+    # deviation (docs/models.md, section 2a); recovery is a property of the bare form
+    summary = bare_fit.summary(interval=0.94).set_index(["curve_id", "parameter"])
     for law in SYNTHETIC_LAWS:
         fixed = f"n_real={law.fixed}" if law.axis == "n_sim" else "n_sim=0"
         cid = f"{law.task}|{law.sim_source}|{fixed}"

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pandas as pd  # noqa: E402
-from extrapolation import discrepancy_spec, run, summary_table  # noqa: E402
+import pandas as pd
+from extrapolation import discrepancy_spec, run, summary_table
 
 TUNE = "lib:radonpy_md_scratch,lib:mp_gap_transfer"
 SCORE = "band_gap,chi,lib:aflow_gap_transfer,lib:band_gap_new_levels"

@@ -126,7 +126,8 @@ def pareto_advice(table: pd.DataFrame) -> str | None:
 def compare_families(curves: CurveData | pd.DataFrame | str | Path,
                      families: Sequence[str] = CURVE_FAMILIES,
                      sampler: SamplerConfig | None = None,
-                     likelihood: str = "normal") -> ComparisonResult:
+                     likelihood: str = "normal",
+                     discrepancy: str = "auto") -> ComparisonResult:
     """Fit each family (same data, likelihood and sampler) and compare them by PSIS-LOO.
 
     Parameters
@@ -139,6 +140,10 @@ def compare_families(curves: CurveData | pd.DataFrame | str | Path,
     sampler : SamplerConfig, optional
     likelihood : str
         ``"normal"`` or ``"student_t"`` (same for every candidate).
+    discrepancy : str
+        Model discrepancy of every candidate (``"auto"``, as ``fit`` does: the GP on curve
+        families). The smooth deviation absorbs part of the differences between forms, so
+        ``"none"`` compares the bare forms with more power (docs/models.md, section 2a).
 
     Returns
     -------
@@ -150,7 +155,8 @@ def compare_families(curves: CurveData | pd.DataFrame | str | Path,
     posts, seconds = {}, {}
     for name in families:
         start = time.perf_counter()
-        posts[name] = fit(data, ModelSpec(family=name, likelihood=likelihood), sampler)
+        posts[name] = fit(data, ModelSpec(family=name, likelihood=likelihood,
+                                          discrepancy=discrepancy), sampler)
         seconds[name] = round(time.perf_counter() - start, 2)
     layouts = {FAMILIES[name].layout for name in families}
     return compare_posteriors(posts, layouts.pop() if len(layouts) == 1 else "mixed", seconds)

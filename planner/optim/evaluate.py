@@ -97,8 +97,7 @@ class TaskErrorEvaluator:
                 if opt == NO_SOURCE:
                     sig = noise(task, NO_SOURCE, 0.0, op.n_real[task])
                 else:
-                    m = op.n_real[task] if self._two_axis[(task, opt)] else \
-                        op.curve_n_real[(task, opt)]
+                    m = self._route_n_real(task, opt, op.n_real[task])
                     sig = noise(task, opt, op.n_sim[(task, opt)], m)
                 rows.append(np.asarray(sig, dtype=float).reshape(-1))
             sigma = np.stack(rows)                                   # (R, S)
@@ -133,6 +132,13 @@ class TaskErrorEvaluator:
             raise PlanningError(f"task '{task}': the model describes no curve for it.")
         return options
 
+    def _route_n_real(self, task: str, db: str, m: Any) -> Any:
+        """``n_real`` a database route is queried at: ``m`` where the model moves it along
+        ``n_real``, else the ``n_real`` its curve was measured at (same type as ``m``)."""
+        if self._two_axis[(task, db)]:
+            return m
+        return m * 0.0 + self.problem.operating.curve_n_real[(task, db)]
+
     def _added(self, X: Any, name: str) -> Any:
         j = self._index.get(name)
         if j is None:
@@ -151,8 +157,7 @@ class TaskErrorEvaluator:
                 e = self.model.error_draws(task, NO_SOURCE, m * 0.0, m)
             else:
                 n = op.n_sim[(task, opt)] + self._added(X, opt)
-                m_q = m if self._two_axis[(task, opt)] else m * 0.0 + op.curve_n_real[
-                    (task, opt)]
+                m_q = self._route_n_real(task, opt, m)
                 e = self.model.error_draws(task, opt, n, m_q)
             draws.append(e)
         stack = xp.stack(draws, 0)

@@ -180,15 +180,15 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
 
 
 def discrepancy_spec(kind: str = "auto", length: float | None = None,
-                     scale: float | None = None) -> ModelSpec:
+                     scale: float | None = None, noise: str = "auto") -> ModelSpec:
     """The default family with a discrepancy setting (``scale``: a LogNormal prior on the
-    discrepancy scale centred there, sd 0.25 on the log scale)."""
+    discrepancy scale centred there, sd 0.25 on the log scale) and a noise model."""
     from sim2real.models.families.discrepancy import DEFAULT_LENGTH
     from sim2real.models.families.priors import Prior
 
     priors = {} if scale is None else {
         "disc_sigma": Prior("LogNormal", mu=float(np.log(scale)), sigma=0.25)}
-    return ModelSpec(discrepancy=kind, priors=priors,
+    return ModelSpec(discrepancy=kind, priors=priors, noise=noise,
                      discrepancy_length=DEFAULT_LENGTH if length is None else length)
 
 
@@ -241,6 +241,9 @@ def main() -> None:
     parser.add_argument("--disc-scale", type=float, default=None,
                         help="with --discrepancy gp: prior disc_sigma ~ LogNormal(log S, "
                              "0.25) (the default prior has S = 0.3)")
+    parser.add_argument("--noise", default="auto",
+                        help="replicate noise of the Bayesian fits: auto (the default "
+                             "model's: size), size or constant")
     parser.add_argument("--calibration", type=int, default=0, metavar="N",
                         help="only run N well-specified population datasets and report the "
                              "coverage of the true E(x) and of replicates")
@@ -256,9 +259,10 @@ def main() -> None:
           f"{platform.python_version()}; NUTS (nutpie) {args.chains} chains x {args.draws} "
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
-    spec = discrepancy_spec(args.discrepancy, args.discrepancy_length, args.disc_scale)
+    spec = discrepancy_spec(args.discrepancy, args.discrepancy_length, args.disc_scale,
+                            args.noise)
     print(f"model: {spec.family}, discrepancy {spec.resolved_discrepancy} "
-          f"(length {spec.discrepancy_length:g})")
+          f"(length {spec.discrepancy_length:g}), noise {spec.resolved_noise}")
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,
                                   args.chains, args.seed, methods, spec)
     table = summary_table(points)

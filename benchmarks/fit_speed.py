@@ -76,8 +76,8 @@ def fit_bayes(df: pd.DataFrame, backend: str, discrepancy: str = "auto"
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        post = fit(df, ModelSpec(discrepancy=discrepancy), SamplerConfig(draws=1000, tune=1000, chains=4, seed=1,
-                                                  backend=backend))
+        post = fit(df, ModelSpec(discrepancy=discrepancy),
+                   SamplerConfig(draws=1000, tune=1000, chains=4, seed=1, backend=backend))
     total = time.perf_counter() - start
     attrs = post.idata.posterior.attrs
     alpha = post.idata.posterior["alpha"].mean(("chain", "draw")).values

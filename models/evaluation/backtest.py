@@ -273,9 +273,9 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     """Forecast from a posterior of any family: mean of E(x) and predictive log-error draws.
 
     E(x) is :meth:`Posterior.error_draws` along the curve (``sizes`` on its varying axis).
-    One predictive draw per posterior draw: ``log E_s(x) + sigma_s * eps`` with ``sigma``
-    the replicate noise of the curve (:meth:`Posterior.noise_draws`) and ``eps`` standard
-    Normal (Student-t with the posterior's ``nu`` for that likelihood).
+    One predictive draw per posterior draw: ``log E_s(x) + sigma_s(x) * eps`` with
+    ``sigma`` the replicate noise of the curve at that size (:meth:`Posterior.noise_draws`)
+    and ``eps`` standard Normal (Student-t with the posterior's ``nu`` for that likelihood).
 
     Examples
     --------
@@ -287,15 +287,16 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     sizes = np.asarray(sizes, dtype=float)
     task, src, n_sim, n_real = curve_route(post.data.curves, curve_id, sizes)
     expected = np.asarray(post.error_draws(task, src, n_sim, n_real))        # (S, Q)
-    first = (float(np.atleast_1d(n_sim)[0]), float(np.atleast_1d(n_real)[0]))
-    sigma = post.noise_draws(task, src, *first)
+    ns, nr = np.broadcast_arrays(np.atleast_1d(n_sim), np.atleast_1d(n_real))
+    sigma = np.stack([post.noise_draws(task, src, float(a), float(b))
+                      for a, b in zip(ns, nr, strict=True)], axis=1)          # (S, Q)
     nu = post.nu_draws
     if nu is not None:
         noise = rng.standard_t(nu[:, None], size=expected.shape)
     else:
         noise = rng.standard_normal(expected.shape)
     return Forecast(curve_id, sizes, expected.mean(axis=0),
-                    np.log(expected) + sigma[:, None] * noise)
+                    np.log(expected) + sigma * noise)
 
 
 def _fit(data: CurveData | pd.DataFrame, spec: ModelSpec, sampler: SamplerConfig,

@@ -6,11 +6,14 @@ For a family with parameters ``params`` (see :class:`models.families.base.Param`
     pooled    theta[j]  = theta_mu + theta_sigma * theta_z[j],   theta_z ~ Normal(0, 1)
     exp_as    exp(theta) stored under its own name (alpha = exp(log_alpha))
     derived   the family's deterministic parameters (log_c, log_a, ...)
-    noise     sigma[g] ~ prior_sigma                          one per noise group
+    noise     sigma[g] ~ prior_sigma                          one per noise group, at
+              its reference size; ``noise="size"`` scales it by exp(slope[g] v_i), the
+              slopes partially pooled (:mod:`models.families.noise`)
     discrepancy  disc[j, k] = disc_sigma (L_j disc_z[j])[k]   GP deviation at curve j's
                  measured sizes (:mod:`models.families.discrepancy`; curve layouts)
     log(error_i / scale) ~ Normal(family.log_error(x_i, theta) + disc[j_i, k_i], sigma[g_i])
-                                                              (or Student-t)
+                                                              (or Student-t),
+                                                              sigma[g_i] -> sigma_i
 
 With the Normal likelihood, replicates of one cell (same noise group and sizes) enter
 through their sufficient statistics (observed ``y_bar`` plus the ``replicate_spread``
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from sim2real.models.data.design import Design, make_design, replicate_cells
+from sim2real.models.families import noise as noise_mod
 from sim2real.models.families.discrepancy import Knots
 from sim2real.models.families.ops import pytensor_ops
 from sim2real.models.inference.spec import ModelSpec
@@ -76,13 +80,19 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
         for name, value in family.derive(ops, p).items():
             p[name] = pm.Deterministic(name, value, dims=family.derived_levels[name])
         sigma = priors["sigma"].create("sigma", dims=design.noise_level)
+        slope = None
+        if spec.resolved_noise == "size":
+            mu = priors[f"{noise_mod.SLOPE}_mu"].create(f"{noise_mod.SLOPE}_mu")
+            sd = priors[f"{noise_mod.SLOPE}_sigma"].create(f"{noise_mod.SLOPE}_sigma")
+            z = pm.Normal(f"{noise_mod.SLOPE}_z", 0.0, 1.0, dims=design.noise_level)
+            slope = pm.Deterministic(noise_mod.SLOPE, mu + sd * z, dims=design.noise_level)
         shift = None
         if knots is not None:
             tau = priors["disc_sigma"].create("disc_sigma")
             z = pm.Normal("disc_z", 0.0, 1.0, dims=("curve", "knot"))
             delta = pm.Deterministic("disc", knots.values(z, tau), dims=("curve", "knot"))
             shift = delta.reshape((-1,))[knots.row_knot]
-        _likelihood(design, spec, priors, p, sigma, shift)
+        _likelihood(design, spec, priors, p, (sigma, slope), shift)
     return model
 
 
@@ -102,12 +112,17 @@ def row_parameters(levels: Mapping[str, str], p: Mapping[str, Any],
 
 
 def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
-                p: dict[str, Any], sigma: Any, shift: Any = None) -> None:
+                p: dict[str, Any], noise: tuple[Any, Any], shift: Any = None) -> None:
     import pymc as pm
     import pytensor.tensor as pt
 
     family, ops = spec.model_family, pytensor_ops()
     levels = family.levels_of()
+    size_in = design.inputs[noise_mod.INPUT[design.layout]]
+
+    def sigma_at(rows: np.ndarray) -> Any:
+        return noise_mod.row_sigma(ops, *noise, design.index["noise"][rows], size_in[rows])
+
     if spec.likelihood == "student_t":
         rows = np.arange(len(design.y))
         mu = family.log_error(ops, design.inputs,
@@ -115,7 +130,7 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
         if shift is not None:
             mu = mu + shift
         pm.StudentT("y", nu=priors["nu"].create("nu"), mu=mu,
-                    sigma=sigma[design.index["noise"]], observed=design.y)
+                    sigma=sigma_at(rows), observed=design.y)
         return
     cells = replicate_cells(design)
     rows = cells.row
@@ -123,7 +138,7 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
                           row_parameters(levels, p, design.index, rows, family.uses))
     if shift is not None:
         mu = mu + shift[rows]
-    s = sigma[design.index["noise"][rows]]
+    s = sigma_at(rows)
     pm.Normal("y_bar", mu=mu, sigma=s / np.sqrt(cells.n), observed=cells.y_bar)
     pm.Potential("replicate_spread", pt.sum(-(cells.n - 1) * pt.log(s)
                                             - cells.ss / (2.0 * s**2)))

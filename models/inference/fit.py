@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ import pandas as pd
 from sim2real.models.data.contract import CurveData, load_curves
 from sim2real.models.data.design import make_design
 from sim2real.models.errors import ConvergenceWarning, warn_at_caller
-from sim2real.models.families.ops import NUMPY_OPS
-from sim2real.models.inference.build import build_model, row_parameters
+from sim2real.models.inference.build import build_model
 from sim2real.models.inference.diagnostics import compute_diagnostics, warn_if_failed
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 from sim2real.models.posterior.base import Posterior
@@ -131,26 +129,19 @@ def prior_predictive(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpe
         One row per curve (noise group): observed min / max error and the prior predictive
         5%, 50% and 95% quantiles of the error, in the task's own units.
     """
-    import pymc as pm
+    import arviz as az
+
+    from sim2real.models.inference.diagnostics import Diagnostics
+    from sim2real.models.inference.prior import prior_dataset
 
     curves = as_curve_data(data)
-    spec = spec or ModelSpec()
-    family = spec.model_family
-    design = make_design(curves, family.layout)
-    model = build_model(design, spec)
-    with model, warnings.catch_warnings():
-        # the only Potential is the replicate-spread likelihood term: not part of the prior
-        warnings.filterwarnings("ignore", message="The effect of Potentials")
-        prior = pm.sample_prior_predictive(draws=draws, random_seed=seed,
-                                           var_names=[*family.uses, "sigma"])
-    stacked = {k: v.values.reshape(-1, v.shape[-1]) for k, v in prior.prior.items()}
-    rng = np.random.default_rng(seed)
-    rows = np.arange(len(design.y))
-    mu = family.log_error(NUMPY_OPS, design.inputs,
-                          row_parameters(family.levels_of(), stacked, design.index, rows,
-                                         family.uses))
-    noise = stacked["sigma"][:, design.index["noise"]]
-    err = np.exp(mu + noise * rng.standard_normal(mu.shape)) * design.row_scale
+    spec = (spec or ModelSpec()).resolve(curves)
+    nan = float("nan")
+    view = Posterior(idata=az.InferenceData(posterior=prior_dataset(curves, spec, draws, seed)),
+                     data=curves, spec=spec, sampler=SamplerConfig(draws=draws, chains=1),
+                     diagnostics=Diagnostics(nan, nan, nan, 0, nan, 1, draws))
+    design = view.design
+    err = view.posterior_predictive(seed=seed)
     out = []
     for g, label in enumerate(design.coords[design.noise_level]):
         sel = design.index["noise"] == g

@@ -24,6 +24,7 @@ from typing import Any
 from sim2real.models.errors import SpecError
 from sim2real.models.families import AUTO, DEFAULT_FAMILY, Family, get_family, resolve_family
 from sim2real.models.families import discrepancy as disc
+from sim2real.models.families import noise as noise_mod
 from sim2real.models.families.priors import Prior, resolve_priors
 
 LIKELIHOODS = ("normal", "student_t")
@@ -53,7 +54,12 @@ class ModelSpec:
         ``"auto"`` (default) ``gp`` on curve families and ``none`` on surfaces. Files
         written before the discrepancy existed read as ``"none"``.
     discrepancy_length : float
-        Correlation length of the OU process in natural-log size units.
+        Correlation length of the kernel in natural-log size units.
+    noise : str
+        Replicate noise (:mod:`models.families.noise`): ``"size"`` log sigma linear in log
+        size with partially pooled slopes; ``"constant"`` one sigma per noise group;
+        ``"auto"`` (default) ``size``. Files written before the option read as
+        ``"constant"``.
     """
 
     family: str = DEFAULT_FAMILY
@@ -61,6 +67,12 @@ class ModelSpec:
     priors: Mapping[str, Prior] = field(default_factory=dict)
     discrepancy: str = "auto"
     discrepancy_length: float = disc.DEFAULT_LENGTH
+    noise: str = "auto"
+
+    @property
+    def resolved_noise(self) -> str:
+        """``"size"`` or ``"constant"``: the noise model the fit is built with."""
+        return noise_mod.resolve(self.noise)
 
     @property
     def resolved_discrepancy(self) -> str:
@@ -84,7 +96,7 @@ class ModelSpec:
             return self
         return ModelSpec(family=resolve_family(AUTO, data), likelihood=self.likelihood,
                          priors=dict(self.priors), discrepancy=self.discrepancy,
-                         discrepancy_length=self.discrepancy_length)
+                         discrepancy_length=self.discrepancy_length, noise=self.noise)
 
     def validate(self) -> None:
         """Raise :class:`SpecError` if any field is invalid (``family="auto"``: the
@@ -95,6 +107,9 @@ class ModelSpec:
         if not self.discrepancy_length > 0:
             raise SpecError(f"discrepancy_length = {self.discrepancy_length} must be > 0. "
                             "Fix: a length in natural-log size units, e.g. 2.")
+        if self.noise not in noise_mod.KINDS:
+            raise SpecError(f"unknown noise '{self.noise}'. Fix: use one of "
+                            f"{list(noise_mod.KINDS)}.")
         if self.family == AUTO:
             if self.likelihood not in LIKELIHOODS:
                 raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
@@ -114,6 +129,8 @@ class ModelSpec:
         defaults = dict(self.model_family.priors)
         if self.resolved_discrepancy == "gp":
             defaults.update(disc.PRIORS)
+        if self.resolved_noise == "size":
+            defaults.update(noise_mod.PRIORS)
         return resolve_priors(self.priors, defaults, f"family '{self.family}'")
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,7 +138,7 @@ class ModelSpec:
         return {"family": self.family, "likelihood": self.likelihood,
                 "priors": {k: v.to_dict() for k, v in self.priors.items()},
                 "discrepancy": self.discrepancy,
-                "discrepancy_length": self.discrepancy_length}
+                "discrepancy_length": self.discrepancy_length, "noise": self.noise}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
@@ -131,11 +148,12 @@ class ModelSpec:
         return cls(family=str(family), likelihood=str(data.get("likelihood", "normal")),
                    priors=priors, discrepancy=str(data.get("discrepancy", "none")),
                    discrepancy_length=float(data.get("discrepancy_length",
-                                                     disc.DEFAULT_LENGTH)))
+                                                     disc.DEFAULT_LENGTH)),
+                   noise=str(data.get("noise", "constant")))
 
     def __hash__(self) -> int:
         return hash((self.family, self.likelihood, self.discrepancy,
-                     self.discrepancy_length, tuple(sorted(
+                     self.discrepancy_length, self.noise, tuple(sorted(
             (k, str(v.to_dict())) for k, v in self.priors.items()))))
 
 

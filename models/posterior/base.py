@@ -26,6 +26,7 @@ import pandas as pd
 from sim2real.models.data.contract import NO_SOURCE, CurveData
 from sim2real.models.data.design import Design, locate, make_design, query_inputs
 from sim2real.models.errors import InputDataError
+from sim2real.models.families import noise as noise_mod
 from sim2real.models.families.base import Family
 from sim2real.models.families.discrepancy import eps_draws
 from sim2real.models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
@@ -66,6 +67,8 @@ class Posterior:
                                      f"input table ({list(post[level].values)} vs {labels}).")
         self._draws = {n: _stack(post[n].values) for n in (*self.family.uses, "sigma")}
         self._nu = post["nu"].values.reshape(-1) if "nu" in post else None
+        slope = noise_mod.SLOPE
+        self._slope = _stack(post[slope].values) if slope in post else None
         self._levels = self.family.levels_of()
         self._disc = self._discrepancy(post)
 
@@ -145,10 +148,22 @@ class Posterior:
 
     def noise_draws(self, task: str, sim_source: str, n_sim: float,
                     n_real: float) -> np.ndarray:
-        """Draws ``(S,)`` of the replicate noise ``sigma`` (log error) at one point."""
-        idx, _ = locate(self.design, self.data, task, sim_source,
-                        (np.array([float(n_sim)]), np.array([float(n_real)])))
-        return self._draws["sigma"][:, idx["noise"][0]]
+        """Draws ``(S,)`` of the replicate noise ``sigma`` (log error) at one point (at
+        its size, under ``noise="size"``: :mod:`models.families.noise`)."""
+        raw = (np.array([float(n_sim)]), np.array([float(n_real)]))
+        idx, where = locate(self.design, self.data, task, sim_source, raw)
+        x = query_inputs(self.design, NUMPY_OPS, where, *raw, lambda v: v)
+        return self._row_sigma(idx["noise"], x[noise_mod.INPUT[self.design.layout]])[:, 0]
+
+    def _row_sigma(self, group: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Noise draws ``(S, len(group))`` of rows in noise ``group`` at log sizes ``v``."""
+        return np.asarray(noise_mod.row_sigma(NUMPY_OPS, self._draws["sigma"], self._slope,
+                                              group, np.asarray(v, dtype=float)[None, :]))
+
+    def _data_sigma(self) -> np.ndarray:
+        """Noise draws ``(S, N)`` of every input row."""
+        d = self.design
+        return self._row_sigma(d.index["noise"], d.inputs[noise_mod.INPUT[d.layout]])
 
     @property
     def nu_draws(self) -> np.ndarray | None:
@@ -301,7 +316,7 @@ class Posterior:
         from scipy import stats
 
         d = self.design
-        mu, sigma = self.mean_log_error(), self._draws["sigma"][:, d.index["noise"]]
+        mu, sigma = self.mean_log_error(), self._data_sigma()
         if self._nu is not None:
             ll = stats.t.logpdf(d.y, df=self._nu[:, None], loc=mu, scale=sigma)
         else:
@@ -318,7 +333,7 @@ class Posterior:
             noise = rng.standard_t(self._nu[:, None], size=mu.shape)
         else:
             noise = rng.standard_normal(mu.shape)
-        return np.exp(mu + self._draws["sigma"][:, d.index["noise"]] * noise) * d.row_scale
+        return np.exp(mu + self._data_sigma() * noise) * d.row_scale
 
     def observations(self) -> pd.DataFrame:
         """The input rows with their noise-group label (``curve_id``) and observed error."""
@@ -333,7 +348,8 @@ class Posterior:
         """Parameter table in the task's units and raw sizes, with intervals, R-hat, ESS.
 
         One row per (level entry, parameter): the family's display quantities at their
-        level, then the noise ``sigma`` per noise group. Columns ``level, curve_id,
+        level, then the noise ``sigma`` (at the reference size) and its size slope
+        ``sigma_slope`` (``noise="size"``) per noise group. Columns ``level, curve_id,
         parameter, mean, sd, lower, upper, r_hat, ess_bulk``.
         """
         post, d = self.idata.posterior, self.design
@@ -344,9 +360,12 @@ class Posterior:
                 vals = {n: post[n].values[..., i] for n in names}
                 rows.append(_row(level, entry, label, fn(vals, d.level_refs(level, i)),
                                  interval))
-        sig = post["sigma"].values
+        extra = [("sigma", post["sigma"].values)]
+        if noise_mod.SLOPE in post:
+            extra.append((noise_mod.SLOPE, post[noise_mod.SLOPE].values))
         for g, entry in enumerate(d.coords[d.noise_level]):
-            rows.append(_row(d.noise_level, entry, "sigma", sig[..., g], interval))
+            for name, values in extra:
+                rows.append(_row(d.noise_level, entry, name, values[..., g], interval))
         order = {e: i for i, e in enumerate(dict.fromkeys(r["curve_id"] for r in rows))}
         return pd.DataFrame(rows).sort_values("curve_id", key=lambda s: s.map(order),
                                               kind="stable").reset_index(drop=True)

@@ -61,6 +61,10 @@ def fit(
         "auto (default: gp on curve families, none on surfaces), gp (a pooled-scale "
         "Gaussian-process deviation from the form along log size, so intervals widen "
         "with extrapolation distance; prior of its scale: disc_sigma) or none."))] = "auto",
+    noise: Annotated[str, typer.Option(help=(
+        "auto (default: size), size (replicate noise log-linear in log size, slopes "
+        "pooled; priors sigma_slope_mu, sigma_slope_sigma) or constant (one noise per "
+        "curve)."))] = "auto",
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
@@ -70,13 +74,14 @@ def fit(
     """
     fit_and_save(curves, out, family=family, likelihood=likelihood, prior=prior,
                  draws=draws, tune=tune, chains=chains, seed=seed,
-                 target_accept=target_accept, backend=backend, discrepancy=discrepancy)
+                 target_accept=target_accept, backend=backend, discrepancy=discrepancy,
+                 noise=noise)
 
 
 def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
                  target_accept: float | None = None, backend: str = "nutpie",
-                 discrepancy: str = "auto") -> None:
+                 discrepancy: str = "auto", noise: str = "auto") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
     from sim2real.models.inference.fit import as_curve_data
     from sim2real.models.inference.fit import fit as fit_model
@@ -87,7 +92,7 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
         data = as_curve_data(curves)
         spec = ModelSpec(family=family, likelihood=likelihood,
                          priors=parse_prior_options(prior),
-                         discrepancy=discrepancy).resolve(data)
+                         discrepancy=discrepancy, noise=noise).resolve(data)
         spec.validate()
         family = spec.family
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,

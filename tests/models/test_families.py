@@ -223,7 +223,8 @@ def test_summary_lists_the_family_display_labels(prior_post: Posterior) -> None:
     fam, design = prior_post.family, prior_post.design
     s = prior_post.summary()
     assert list(s.columns) == SUMMARY_COLUMNS
-    assert set(s["parameter"]) == {*fam.display, "sigma"}
+    noise = ["sigma_slope"] if prior_post.spec.resolved_noise == "size" else []
+    assert set(s["parameter"]) == {*fam.display, "sigma", *noise}
     for label, (level, _) in fam.display.items():
         rows = s[s["parameter"] == label]
         assert set(rows["level"]) == {level}

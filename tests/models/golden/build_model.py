@@ -12,8 +12,10 @@ import pandas as pd
 
 FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation",
             "onset_power_law", "edt", "edt_negative", "additive")
-#: Recorded after the discrepancy was added (the names above pin the bare forms).
-DISCREPANCY = ("power_law_floor+gp", "onset_power_law+gp")
+#: Recorded after the discrepancy was added (the names above pin the bare forms), and
+#: after the size-dependent noise (``+size``; every other key pins constant noise).
+DISCREPANCY = ("power_law_floor+gp", "onset_power_law+gp", "power_law_floor+gp+size",
+               "edt+size")
 LIKELIHOODS = ("normal", "student_t")
 
 
@@ -24,10 +26,10 @@ def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
     from sim2real.models.inference.build import build_model
     from sim2real.models.inference.spec import ModelSpec
 
-    kind = "none"
-    if family.endswith("+gp"):
-        family, kind = family[:-3], "gp"
-    spec = ModelSpec(family=family, likelihood=likelihood, discrepancy=kind)
+    family, *options = family.split("+")
+    spec = ModelSpec(family=family, likelihood=likelihood,
+                     discrepancy="gp" if "gp" in options else "none",
+                     noise="size" if "size" in options else "constant")
     return build_model(make_design(load_curves(table), spec.model_family.layout), spec)
 
 

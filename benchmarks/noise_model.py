@@ -1,12 +1,17 @@
-"""Size-dependent replicate noise against constant noise, on the project's real curves.
+"""The noise model on the project's real curves: size-dependent noise and split offsets.
 
-For each dataset, the default model (``power_law_floor`` with its discrepancy) is fitted on
-all the curves twice, with ``noise="size"`` (log sigma linear in log size, slopes pooled:
-:mod:`models.families.noise`) and with ``noise="constant"``, and the two are ranked by
-PSIS-LOO (:func:`models.evaluation.compare.compare_posteriors`). Prints, per dataset, the
-elpd difference with its standard error, the posterior of the population slope
-``sigma_slope_mu`` (5%, 50%, 95%) and the fits' diagnostics. The run-level coverage of the
-extrapolation backtest is measured by ``benchmarks/extrapolation.py --noise size|constant``.
+For each dataset, the default curve model (``power_law_floor`` with its discrepancy) is
+fitted on all the curves four times: the default (``noise="size"``: log sigma linear in log
+size, :mod:`models.families.noise`; ``replicates="split"``: one offset per (task, seed),
+:mod:`models.families.replicates`), constant noise, independent replicates, both
+(the model of release 0.2), and route pooling (``pooling="route"``: scratch and each
+source's transfer curves in their own populations). The fits are ranked by PSIS-LOO
+(:func:`models.evaluation.compare.compare_posteriors`; the likelihood is conditional on the
+split offsets). Prints, per dataset, each variant's elpd difference to the default with its
+standard error, the posterior of the population slope ``sigma_slope_mu`` and of
+``split_sigma`` (5%, 50%, 95%), and the diagnostics. The run-level coverage of the
+extrapolation backtest is measured by ``benchmarks/extrapolation.py --noise ...
+--replicates ...``.
 
 Usage::
 
@@ -42,26 +47,46 @@ DEFAULT = ("band_gap", "chi", "lib:radonpy_md_scratch", "lib:mp_gap_transfer",
            "lib:aflow_gap_transfer", "lib:band_gap_new_levels")
 
 
-def compare_noise(path: Path, sampler: SamplerConfig) -> dict[str, object]:
-    """One dataset: fit both noise models, rank them, summarise the slope."""
+VARIANTS = {"default": ("size", "split", "all"), "constant noise": ("constant", "split", "all"),
+            "independent": ("size", "independent", "all"),
+            "release 0.2": ("constant", "independent", "all"),
+            "route pooling": ("size", "split", "route")}
+
+
+def _interval(post: object, name: str) -> str:
+    draws = post.idata.posterior[name].values.reshape(-1)  # type: ignore[attr-defined]
+    lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+    return f"{mid:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def compare_noise(path: Path, sampler: SamplerConfig,
+                  variants: list[str]) -> list[dict[str, object]]:
+    """One dataset: fit every variant, rank by PSIS-LOO against the default."""
     posts, seconds = {}, {}
-    for kind in ("size", "constant"):
+    for label in variants:
+        noise, replicates, pooling = VARIANTS[label]
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            posts[kind] = fit(path, ModelSpec(noise=kind), sampler)
-        seconds[kind] = time.perf_counter() - start
+            posts[label] = fit(path, ModelSpec(noise=noise, replicates=replicates,
+                                               pooling=pooling), sampler)
+        seconds[label] = time.perf_counter() - start
     table = compare_posteriors(posts).table.set_index("form")
-    loser = "constant" if table.loc["size", "rank"] == 0 else "size"
-    d_loo = float(table.loc[loser, "d_loo"]) * (1 if loser == "constant" else -1)
-    slope = posts["size"].idata.posterior["sigma_slope_mu"].values.reshape(-1)
-    q = np.quantile(slope, [0.05, 0.5, 0.95])
-    return {"curves": len(posts["size"].data.curves), "rows": len(posts["size"].data.table),
-            "elpd(size) - elpd(constant)": d_loo, "se": float(table.loc[loser, "dse"]),
-            "slope q05": q[0], "slope q50": q[1], "slope q95": q[2],
-            "max_rhat size/const": f"{posts['size'].diagnostics.max_rhat:.3f}/"
-                                   f"{posts['constant'].diagnostics.max_rhat:.3f}",
-            "fit s size/const": f"{seconds['size']:.0f}/{seconds['constant']:.0f}"}
+    best = float(table["elpd_loo"].max())
+    ref = float(table.loc["default", "elpd_loo"])
+    rows = []
+    for label, post in posts.items():
+        rows.append({"variant": label, "elpd - default": float(table.loc[label, "elpd_loo"])
+                     - ref, "d_loo to best": best - float(table.loc[label, "elpd_loo"]),
+                     "dse": float(table.loc[label, "dse"]),
+                     "slope_mu": _interval(post, "sigma_slope_mu")
+                     if "sigma_slope_mu" in post.idata.posterior else "-",
+                     "split_sigma": _interval(post, "split_sigma")
+                     if "split_sigma" in post.idata.posterior else "-",
+                     "max_rhat": post.diagnostics.max_rhat,
+                     "divergences": post.diagnostics.divergences,
+                     "fit_s": seconds[label]})
+    return rows
 
 
 def main() -> None:
@@ -71,7 +96,10 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variants", default="default,constant noise,independent,release 0.2",
+                        help=f"comma-separated, from {list(VARIANTS)} (must include default)")
     args = parser.parse_args()
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     sampler = SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains,
                             seed=args.seed)
     print(f"NUTS (nutpie) {args.chains} chains x {args.draws} draws, {args.tune} tuning; "
@@ -79,12 +107,14 @@ def main() -> None:
     start = time.perf_counter()
     rows = []
     for name in (n.strip() for n in args.datasets.split(",") if n.strip()):
-        rows.append({"dataset": name, **compare_noise(DATASETS[name], sampler)})
+        rows += [{"dataset": name, **r} for r in compare_noise(DATASETS[name], sampler,
+                                                                   variants)]
         print(f"{name}: done ({time.perf_counter() - start:.0f} s)", flush=True)
     frame = pd.DataFrame(rows)
-    with pd.option_context("display.width", 200, "display.max_columns", 20,
+    with pd.option_context("display.width", 250, "display.max_columns", 20,
                            "display.float_format", "{:.2f}".format):
-        print("\nPSIS-LOO, size-dependent vs constant noise (positive: size fits better)")
+        print("\nPSIS-LOO per variant (elpd - default > 0: the variant fits better; dse: "
+              "se of its difference to the best)")
         print(frame.to_string(index=False))
     print(f"\ntotal wall time: {time.perf_counter() - start:.0f} s")
 

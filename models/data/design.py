@@ -56,6 +56,9 @@ class Design:
         Error scale of each row's task.
     refs : dict of str -> dict of str -> ndarray
         Per level entry: reference sizes and error scale.
+    pools : dict of str -> (list of str, ndarray of int)
+        Per level, the route populations its entries can be pooled within (curves:
+        ``scratch`` and ``transfer:<source>``) and each entry's population.
     """
 
     layout: str
@@ -66,6 +69,7 @@ class Design:
     row_scale: np.ndarray
     refs: dict[str, dict[str, np.ndarray]]
     lookup: dict[tuple[str, str], tuple[np.ndarray, ...]] = field(default_factory=dict)
+    pools: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
 
     @property
     def noise_level(self) -> str:
@@ -96,6 +100,22 @@ def make_design(data: CurveData, layout: str) -> Design:
     raise InputDataError(f"unknown layout '{layout}'.")
 
 
+def split_groups(table: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Labels ``task|seed`` of the split groups (runs scored on one seed's test split) and
+    each row's group.
+
+    Examples
+    --------
+    >>> labels, index = split_groups(pd.DataFrame({"task": ["a", "a", "b"], "seed": [1, 0, 0]}))
+    >>> labels, index.tolist()
+    (['a|0', 'a|1', 'b|0'], [1, 0, 2])
+    """
+    keys = table["task"].astype(str) + "|" + table["seed"].astype(str)
+    labels = sorted(keys.unique())
+    lookup = {k: i for i, k in enumerate(labels)}
+    return labels, keys.map(lookup).to_numpy(np.int64)
+
+
 def geo_mean(values: Any) -> float:
     """Geometric mean of the distinct positive values."""
     sizes = np.unique(np.asarray(values, dtype=float))
@@ -119,14 +139,21 @@ def _curve_design(data: CurveData) -> Design:
         lookup[(str(task), str(src))] = (
             block.index.to_numpy(np.int64), (block["axis"] == "n_sim").to_numpy(),
             block["fixed_n_sim"].to_numpy(float), block["fixed_n_real"].to_numpy(float))
-    return Design(layout="curve", coords={"curve": curves["curve_id"].tolist()},
-                  index={"curve": curve, "noise": curve},
+    splits, split = split_groups(table)
+    route = np.where(curves["sim_source"] == NO_SOURCE, "scratch",
+                     "transfer:" + curves["sim_source"].astype(str))
+    pool_labels = sorted(set(route.tolist()))
+    pools = {"curve": (pool_labels, np.array([pool_labels.index(r) for r in route],
+                                             dtype=np.int64))}
+    return Design(layout="curve", coords={"curve": curves["curve_id"].tolist(),
+                                          "split": splits},
+                  index={"curve": curve, "noise": curve, "split": split},
                   inputs={"lx": np.log(size / x_ref[curve])},
                   y=np.log(table["error"].to_numpy(float) / scale[curve]),
                   row_scale=scale[curve],
                   refs={"curve": {"x_ref": x_ref, "scale": scale,
                                   "on_sim": (curves["axis"] == "n_sim").to_numpy(float)}},
-                  lookup=lookup)
+                  lookup=lookup, pools=pools)
 
 
 def find_curves(data: CurveData, task: str, sim_source: str, n_sim: np.ndarray,
@@ -219,11 +246,12 @@ def _surface_design(data: CurveData) -> Design:
     pi = np.array([pidx.get(k, first[k[0]]) for k in keys], dtype=np.int64)
     gidx = {g: i for i, g in enumerate(groups)}
     gi = np.array([gidx[k] for k in keys], dtype=np.int64)
+    splits, split = split_groups(t)
     return Design(
         layout="surface",
         coords={"task": tasks, "pair": [f"{a}|{b}" for a, b in pairs],
-                "noise_group": [f"{a}|{b}" for a, b in groups]},
-        index={"task": ti, "pair": pi, "noise": gi},
+                "noise_group": [f"{a}|{b}" for a, b in groups], "split": splits},
+        index={"task": ti, "pair": pi, "noise": gi, "split": split},
         inputs={"lm": np.log(t["n_real"].to_numpy(float) / m_ref[ti]),
                 "u": t["n_sim"].to_numpy(float) / n_ref[pi]},
         y=np.log(t["error"].to_numpy(float) / scale[ti]), row_scale=scale[ti],
@@ -321,8 +349,11 @@ class Cells:
     ss: np.ndarray
 
 
-def replicate_cells(design: Design) -> Cells:
+def replicate_cells(design: Design, by: tuple[str, ...] = ("noise",)) -> Cells:
     """Group the rows of ``design`` into replicate cells, in a fixed (sorted) order.
+
+    Rows are replicates when they have the same inputs and the same entries of the
+    ``by`` indices (the noise group; also the split group when splits have effects).
 
     Examples
     --------
@@ -333,7 +364,7 @@ def replicate_cells(design: Design) -> Cells:
     >>> c.n.tolist(), c.y_bar.tolist(), c.ss.tolist()
     ([2, 1], [2.0, 0.5], [2.0, 0.0])
     """
-    cols = {"noise": design.index["noise"],
+    cols = {**{k: design.index[k] for k in by},
             **{k: np.round(v, 12) for k, v in sorted(design.inputs.items())}}
     frame = pd.DataFrame({**cols, "y": design.y, "row": np.arange(len(design.y))})
     g = frame.groupby(list(cols), sort=True)

@@ -150,7 +150,7 @@ class Family:
         """
         want = [*self.uses, *(p.name for p in self.params if not p.pooled),
                 *(n for p in self.params if p.pooled for n in p.prior_names), "sigma", "nu",
-                "disc_sigma", "sigma_slope", "sigma_slope_mu", "sigma_slope_sigma"]
+                "disc_sigma", "sigma_slope", "sigma_slope_mu", "sigma_slope_sigma", "split_sigma"]
         seen: list[str] = []
         for n in want:
             if n in names and n not in seen:

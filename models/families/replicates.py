@@ -8,7 +8,7 @@ per-(task, seed) mean residual has 2-20x the variance independent replicates imp
 Counting such replicates as independent overstates how well the mean curve is known.
 
 With ``ModelSpec(replicates="split")`` (the default ``"auto"``) every row of split group
-``s = (task, seed)`` gets the offset ``u_s``::
+``s = (task, seed)`` (:func:`models.data.design.split_groups`) gets the offset ``u_s``::
 
     log(error_i / scale) = mean_i + u_{s_i} + sigma_i eps_i,
     u_s = split_sigma * split_z[s],   split_z ~ Normal(0, 1),   split_sigma ~ HN(0.1)
@@ -22,10 +22,6 @@ is the model of release 0.2 (files written before the option read so).
 Examples
 --------
 >>> import numpy as np
->>> import pandas as pd
->>> labels, index = split_groups(pd.DataFrame({"task": ["a", "a", "b"], "seed": [0, 1, 0]}))
->>> labels, index.tolist()
-(['a|0', 'a|1', 'b|0'], [0, 1, 2])
 >>> round(float(run_sigma(np.array(0.3), np.array(0.4))), 3)
 0.5
 """
@@ -33,9 +29,6 @@ Examples
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from sim2real.models.families.priors import Prior
 
@@ -50,14 +43,6 @@ EFFECT = "split_effect"
 def resolve(kind: str) -> str:
     """``"split"`` or ``"independent"`` for a spec's ``replicates`` field."""
     return "split" if kind == "auto" else kind
-
-
-def split_groups(table: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    """Labels ``task|seed`` of the split groups and each row's group (sorted labels)."""
-    keys = table["task"].astype(str) + "|" + table["seed"].astype(str)
-    labels = sorted(keys.unique())
-    lookup = {k: i for i, k in enumerate(labels)}
-    return labels, keys.map(lookup).to_numpy(np.int64)
 
 
 def run_sigma(sigma: Any, split_sigma: Any) -> Any:

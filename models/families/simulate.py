@@ -26,11 +26,12 @@ COLUMNS = ["task", "sim_source", "n_sim", "n_real", "seed", "error", "metric"]
 def simulate_curve_table(form: str, curves: list[dict[str, float]], *,
                          sizes: tuple[float, ...] = (25, 50, 100, 200, 400, 800, 1600),
                          seeds: int = 3, sigma: float = 0.03, sigma_slope: float = 0.0,
-                         rng_seed: int = 0) -> Any:
+                         split_sigma: float = 0.0, rng_seed: int = 0) -> Any:
     """Simulate scratch curves (one task each) from a curve family with known parameters.
 
     The noise on log error is ``sigma (x / x_ref)^sigma_slope`` (constant by default;
-    :mod:`models.families.noise`).
+    :mod:`models.families.noise`) plus one offset per (task, seed) of sd ``split_sigma``
+    shared by the seed's runs (:mod:`models.families.replicates`).
 
     Each dict of ``curves`` holds the family's parameters in error units at the reference
     size (geometric mean of ``sizes``): ``E_ref`` (power_law) or ``C, A``, plus ``alpha``
@@ -48,11 +49,13 @@ def simulate_curve_table(form: str, curves: list[dict[str, float]], *,
              "gamma": c.get("gamma", 1.0), "log_xs": np.log(c.get("xs", x_ref) / x_ref),
              "log_x0": np.log(c.get("x0", x_ref) / x_ref)}
         mean = np.exp(family.log_error(NUMPY_OPS, {"lx": np.log(x / x_ref)}, p))
+        offset = split_sigma * rng.standard_normal(seeds) if split_sigma else np.zeros(seeds)
         for m, e in zip(sizes, mean, strict=True):
             sd = sigma * (m / x_ref) ** sigma_slope
             for s in range(seeds):
                 rows.append((f"task{i}", "none", 0, int(m), s,
-                             float(e * np.exp(sd * rng.standard_normal())), "MAE"))
+                             float(e * np.exp(offset[s] + sd * rng.standard_normal())),
+                             "MAE"))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

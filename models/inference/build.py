@@ -4,14 +4,19 @@ For a family with parameters ``params`` (see :class:`models.families.base.Param`
 
     unpooled  theta[j]  ~ prior_theta                        one per level entry
     pooled    theta[j]  = theta_mu + theta_sigma * theta_z[j],   theta_z ~ Normal(0, 1)
+              (``pooling="route"``: theta_mu[r_j], theta_sigma[r_j] of curve j's route)
     exp_as    exp(theta) stored under its own name (alpha = exp(log_alpha))
     derived   the family's deterministic parameters (log_c, log_a, ...)
     noise     sigma[g] ~ prior_sigma                          one per noise group, at
               its reference size; ``noise="size"`` scales it by exp(slope[g] v_i), the
               slopes partially pooled (:mod:`models.families.noise`)
+    splits    u[s] = split_sigma split_z[s]                   one offset per (task, seed)
+              shared by the runs of that seed's split (``replicates="split"``:
+              :mod:`models.families.replicates`)
     discrepancy  disc[j, k] = disc_sigma (L_j disc_z[j])[k]   GP deviation at curve j's
                  measured sizes (:mod:`models.families.discrepancy`; curve layouts)
-    log(error_i / scale) ~ Normal(family.log_error(x_i, theta) + disc[j_i, k_i], sigma[g_i])
+    log(error_i / scale) ~ Normal(family.log_error(x_i, theta) + disc[j_i, k_i] + u[s_i],
+                                  sigma[g_i])
                                                               (or Student-t),
                                                               sigma[g_i] -> sigma_i
 
@@ -41,6 +46,7 @@ import numpy as np
 
 from sim2real.models.data.design import Design, make_design, replicate_cells
 from sim2real.models.families import noise as noise_mod
+from sim2real.models.families import replicates as rep
 from sim2real.models.families.discrepancy import Knots
 from sim2real.models.families.ops import pytensor_ops
 from sim2real.models.inference.spec import ModelSpec
@@ -64,12 +70,19 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
     coords = dict(design.coords)
     if knots is not None:
         coords["knot"] = [str(k) for k in range(knots.n_knots)]
+    pools = design.pools if spec.resolved_pooling == "route" else {}
+    for labels, _ in pools.values():
+        coords["pool"] = labels
     with pm.Model(coords=coords) as model:
         p: dict[str, Any] = {}
         for par in family.params:
             if par.pooled:
-                mu = priors[f"{par.name}_mu"].create(f"{par.name}_mu")
-                sd = priors[f"{par.name}_sigma"].create(f"{par.name}_sigma")
+                pool = pools.get(par.level)
+                dims = "pool" if pool is not None else None
+                mu = priors[f"{par.name}_mu"].create(f"{par.name}_mu", dims=dims)
+                sd = priors[f"{par.name}_sigma"].create(f"{par.name}_sigma", dims=dims)
+                if pool is not None:
+                    mu, sd = mu[pool[1]], sd[pool[1]]
                 z = pm.Normal(f"{par.name}_z", 0.0, 1.0, dims=par.level)
                 p[par.name] = pm.Deterministic(par.name, mu + sd * z, dims=par.level)
             else:
@@ -92,6 +105,11 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
             z = pm.Normal("disc_z", 0.0, 1.0, dims=("curve", "knot"))
             delta = pm.Deterministic("disc", knots.values(z, tau), dims=("curve", "knot"))
             shift = delta.reshape((-1,))[knots.row_knot]
+        if spec.resolved_replicates == "split":
+            tau_s = priors["split_sigma"].create("split_sigma")
+            z_s = pm.Normal("split_z", 0.0, 1.0, dims="split")
+            u = pm.Deterministic(rep.EFFECT, tau_s * z_s, dims="split")[design.index["split"]]
+            shift = u if shift is None else shift + u
         _likelihood(design, spec, priors, p, (sigma, slope), shift)
     return model
 
@@ -132,7 +150,8 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
         pm.StudentT("y", nu=priors["nu"].create("nu"), mu=mu,
                     sigma=sigma_at(rows), observed=design.y)
         return
-    cells = replicate_cells(design)
+    by = ("noise", "split") if spec.resolved_replicates == "split" else ("noise",)
+    cells = replicate_cells(design, by)
     rows = cells.row
     mu = family.log_error(ops, {k: v[rows] for k, v in design.inputs.items()},
                           row_parameters(levels, p, design.index, rows, family.uses))
@@ -140,5 +159,8 @@ def _likelihood(design: Design, spec: ModelSpec, priors: Mapping[str, Any],
         mu = mu + shift[rows]
     s = sigma_at(rows)
     pm.Normal("y_bar", mu=mu, sigma=s / np.sqrt(cells.n), observed=cells.y_bar)
-    pm.Potential("replicate_spread", pt.sum(-(cells.n - 1) * pt.log(s)
-                                            - cells.ss / (2.0 * s**2)))
+    many = cells.n > 1            # single-row cells add nothing (and slow graph rewrites)
+    if many.any():
+        s_many = s[np.flatnonzero(many)]
+        pm.Potential("replicate_spread", pt.sum(-(cells.n[many] - 1) * pt.log(s_many)
+                                                - cells.ss[many] / (2.0 * s_many**2)))

@@ -35,7 +35,8 @@ def prior_dataset(data: CurveData, spec: ModelSpec, draws: int = 500, seed: int 
     log = logging.getLogger("pymc")
     level = log.level
     log.setLevel(logging.WARNING)   # no "Sampling: [...]" line in the user's terminal
-    names = [*family.uses, "sigma", *(n for n in ("disc", "disc_sigma", "sigma_slope")
+    names = [*family.uses, "sigma", *(n for n in ("disc", "disc_sigma", "sigma_slope",
+                                                 "split_effect", "split_sigma")
                                       if n in model.named_vars)]
     try:
         with model, warnings.catch_warnings():

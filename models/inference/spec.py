@@ -25,9 +25,11 @@ from sim2real.models.errors import SpecError
 from sim2real.models.families import AUTO, DEFAULT_FAMILY, Family, get_family, resolve_family
 from sim2real.models.families import discrepancy as disc
 from sim2real.models.families import noise as noise_mod
+from sim2real.models.families import replicates as rep
 from sim2real.models.families.priors import Prior, resolve_priors
 
 LIKELIHOODS = ("normal", "student_t")
+POOLINGS = ("all", "route")
 BACKENDS = ("nutpie", "pymc")
 
 
@@ -60,6 +62,15 @@ class ModelSpec:
         size with partially pooled slopes; ``"constant"`` one sigma per noise group;
         ``"auto"`` (default) ``size``. Files written before the option read as
         ``"constant"``.
+    replicates : str
+        Replicate structure (:mod:`models.families.replicates`): ``"split"`` runs of one
+        (task, seed) share an offset (they share the seed's test split); ``"independent"``
+        replicates are independent given the curve; ``"auto"`` (default) ``split``. Files
+        written before the option read as ``"independent"``.
+    pooling : str
+        Populations of the pooled curve parameters: ``"all"`` one population for every
+        curve (default); ``"route"`` one per route (scratch curves, and the transfer curves
+        of each source), each with the family's default hyperpriors (surfaces: ``all``).
     """
 
     family: str = DEFAULT_FAMILY
@@ -68,6 +79,21 @@ class ModelSpec:
     discrepancy: str = "auto"
     discrepancy_length: float = disc.DEFAULT_LENGTH
     noise: str = "auto"
+    replicates: str = "auto"
+    pooling: str = "all"
+
+    @property
+    def resolved_pooling(self) -> str:
+        """``"route"`` or ``"all"``: the populations the curve parameters are pooled in."""
+        if self.pooling == "route" and self.family != AUTO \
+                and self.model_family.layout == "curve":
+            return "route"
+        return "all"
+
+    @property
+    def resolved_replicates(self) -> str:
+        """``"split"`` or ``"independent"``: the replicate structure of the model."""
+        return rep.resolve(self.replicates)
 
     @property
     def resolved_noise(self) -> str:
@@ -96,7 +122,8 @@ class ModelSpec:
             return self
         return ModelSpec(family=resolve_family(AUTO, data), likelihood=self.likelihood,
                          priors=dict(self.priors), discrepancy=self.discrepancy,
-                         discrepancy_length=self.discrepancy_length, noise=self.noise)
+                         discrepancy_length=self.discrepancy_length, noise=self.noise,
+                         replicates=self.replicates, pooling=self.pooling)
 
     def validate(self) -> None:
         """Raise :class:`SpecError` if any field is invalid (``family="auto"``: the
@@ -110,6 +137,12 @@ class ModelSpec:
         if self.noise not in noise_mod.KINDS:
             raise SpecError(f"unknown noise '{self.noise}'. Fix: use one of "
                             f"{list(noise_mod.KINDS)}.")
+        if self.pooling not in POOLINGS:
+            raise SpecError(f"unknown pooling '{self.pooling}'. Fix: use one of "
+                            f"{list(POOLINGS)}.")
+        if self.replicates not in rep.KINDS:
+            raise SpecError(f"unknown replicates '{self.replicates}'. Fix: use one of "
+                            f"{list(rep.KINDS)}.")
         if self.family == AUTO:
             if self.likelihood not in LIKELIHOODS:
                 raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
@@ -131,6 +164,8 @@ class ModelSpec:
             defaults.update(disc.PRIORS)
         if self.resolved_noise == "size":
             defaults.update(noise_mod.PRIORS)
+        if self.resolved_replicates == "split":
+            defaults.update(rep.PRIORS)
         return resolve_priors(self.priors, defaults, f"family '{self.family}'")
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +173,8 @@ class ModelSpec:
         return {"family": self.family, "likelihood": self.likelihood,
                 "priors": {k: v.to_dict() for k, v in self.priors.items()},
                 "discrepancy": self.discrepancy,
-                "discrepancy_length": self.discrepancy_length, "noise": self.noise}
+                "discrepancy_length": self.discrepancy_length, "noise": self.noise,
+                "replicates": self.replicates, "pooling": self.pooling}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
@@ -149,11 +185,14 @@ class ModelSpec:
                    priors=priors, discrepancy=str(data.get("discrepancy", "none")),
                    discrepancy_length=float(data.get("discrepancy_length",
                                                      disc.DEFAULT_LENGTH)),
-                   noise=str(data.get("noise", "constant")))
+                   noise=str(data.get("noise", "constant")),
+                   replicates=str(data.get("replicates", "independent")),
+                   pooling=str(data.get("pooling", "all")))
 
     def __hash__(self) -> int:
         return hash((self.family, self.likelihood, self.discrepancy,
-                     self.discrepancy_length, self.noise, tuple(sorted(
+                     self.discrepancy_length, self.noise, self.replicates, self.pooling,
+                     tuple(sorted(
             (k, str(v.to_dict())) for k, v in self.priors.items()))))
 
 

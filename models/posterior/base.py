@@ -27,6 +27,7 @@ from sim2real.models.data.contract import NO_SOURCE, CurveData
 from sim2real.models.data.design import Design, locate, make_design, query_inputs
 from sim2real.models.errors import InputDataError
 from sim2real.models.families import noise as noise_mod
+from sim2real.models.families import replicates as rep
 from sim2real.models.families.base import Family
 from sim2real.models.families.discrepancy import eps_draws
 from sim2real.models.families.ops import NUMPY_OPS, as_array, as_numpy, broadcast_sizes, torch_ops
@@ -69,6 +70,10 @@ class Posterior:
         self._nu = post["nu"].values.reshape(-1) if "nu" in post else None
         slope = noise_mod.SLOPE
         self._slope = _stack(post[slope].values) if slope in post else None
+        self._split = None
+        if rep.EFFECT in post:     # (offsets (S, splits), scale (S,))
+            self._split = (_stack(post[rep.EFFECT].values),
+                           post["split_sigma"].values.reshape(-1).astype(float))
         self._levels = self.family.levels_of()
         self._disc = self._discrepancy(post)
 
@@ -148,12 +153,17 @@ class Posterior:
 
     def noise_draws(self, task: str, sim_source: str, n_sim: float,
                     n_real: float) -> np.ndarray:
-        """Draws ``(S,)`` of the replicate noise ``sigma`` (log error) at one point (at
-        its size, under ``noise="size"``: :mod:`models.families.noise`)."""
+        """Draws ``(S,)`` of a new training run's scatter around the expected error (log
+        scale) at one point: the replicate noise at its size (``noise="size"``,
+        :mod:`models.families.noise`) and, with ``replicates="split"``, the spread of a
+        new split's offset (:mod:`models.families.replicates`)."""
         raw = (np.array([float(n_sim)]), np.array([float(n_real)]))
         idx, where = locate(self.design, self.data, task, sim_source, raw)
         x = query_inputs(self.design, NUMPY_OPS, where, *raw, lambda v: v)
-        return self._row_sigma(idx["noise"], x[noise_mod.INPUT[self.design.layout]])[:, 0]
+        sigma = self._row_sigma(idx["noise"], x[noise_mod.INPUT[self.design.layout]])[:, 0]
+        if self._split is None:
+            return sigma
+        return np.asarray(rep.run_sigma(sigma, self._split[1]))
 
     def _row_sigma(self, group: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Noise draws ``(S, len(group))`` of rows in noise ``group`` at log sizes ``v``."""
@@ -301,7 +311,8 @@ class Posterior:
 
     # ------------------------------------------------------------------ model checking
     def mean_log_error(self) -> np.ndarray:
-        """Draws ``(S, N)`` of the model's mean ``log(error / scale)`` at every table row."""
+        """Draws ``(S, N)`` of the model's mean ``log(error / scale)`` at every table row
+        (with its split's offset, under ``replicates="split"``)."""
         d = self.design
         rows = np.arange(len(d.y))
         p = row_parameters(self._levels, self._draws, d.index, rows, self.family.uses)
@@ -309,6 +320,8 @@ class Posterior:
                                                           d.inputs.items()}, p))
         if self._disc is not None:
             mu = mu + self._disc[0].at_rows(self._disc[1])
+        if self._split is not None:
+            mu = mu + self._split[0][:, d.index["split"]]
         return mu
 
     def pointwise_log_likelihood(self) -> np.ndarray:
@@ -363,6 +376,10 @@ class Posterior:
         extra = [("sigma", post["sigma"].values)]
         if noise_mod.SLOPE in post:
             extra.append((noise_mod.SLOPE, post[noise_mod.SLOPE].values))
+        if "split_sigma" in post:     # one scale: reported on every noise group's rows
+            scale = post["split_sigma"].values[..., None]
+            extra.append(("split_sigma", np.broadcast_to(scale, (*scale.shape[:2],
+                                                                len(d.coords[d.noise_level])))))
         for g, entry in enumerate(d.coords[d.noise_level]):
             for name, values in extra:
                 rows.append(_row(d.noise_level, entry, name, values[..., g], interval))

@@ -65,6 +65,13 @@ def fit(
         "auto (default: size), size (replicate noise log-linear in log size, slopes "
         "pooled; priors sigma_slope_mu, sigma_slope_sigma) or constant (one noise per "
         "curve)."))] = "auto",
+    replicates: Annotated[str, typer.Option(help=(
+        "auto (default: split), split (runs of one task and seed share an offset: they "
+        "share the seed's test split; prior split_sigma) or independent."))] = "auto",
+    pooling: Annotated[str, typer.Option(help=(
+        "all (default: one population for every curve's exponent and floor fraction) or "
+        "route (one population per route: scratch curves, each source's transfer "
+        "curves)."))] = "all",
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
@@ -75,13 +82,14 @@ def fit(
     fit_and_save(curves, out, family=family, likelihood=likelihood, prior=prior,
                  draws=draws, tune=tune, chains=chains, seed=seed,
                  target_accept=target_accept, backend=backend, discrepancy=discrepancy,
-                 noise=noise)
+                 noise=noise, replicates=replicates, pooling=pooling)
 
 
 def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
                  target_accept: float | None = None, backend: str = "nutpie",
-                 discrepancy: str = "auto", noise: str = "auto") -> None:
+                 discrepancy: str = "auto", noise: str = "auto",
+                 replicates: str = "auto", pooling: str = "all") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
     from sim2real.models.inference.fit import as_curve_data
     from sim2real.models.inference.fit import fit as fit_model
@@ -92,7 +100,8 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
         data = as_curve_data(curves)
         spec = ModelSpec(family=family, likelihood=likelihood,
                          priors=parse_prior_options(prior),
-                         discrepancy=discrepancy, noise=noise).resolve(data)
+                         discrepancy=discrepancy, noise=noise,
+                         replicates=replicates, pooling=pooling).resolve(data)
         spec.validate()
         family = spec.family
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,

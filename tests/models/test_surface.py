@@ -163,7 +163,7 @@ def test_tiny_fit_round_trips_through_netcdf(tiny_edt: Posterior,
 def test_tiny_fit_summary_and_log_likelihood(tiny_edt: Posterior) -> None:
     s = tiny_edt.summary()
     assert set(s["parameter"]) == {"C", "A", "beta", "T_ref", "alpha_T", "beta_T", "sigma",
-                                   "sigma_slope"}
+                                   "sigma_slope", "split_sigma"}
     assert (s["lower"] <= s["mean"]).all() and (s["mean"] <= s["upper"]).all()
     ll = tiny_edt.pointwise_log_likelihood()
     assert ll.shape == (2, 150, len(tiny_edt.data.table)) and np.isfinite(ll).all()

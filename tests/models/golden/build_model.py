@@ -13,9 +13,12 @@ import pandas as pd
 FAMILIES = ("power_law_floor", "power_law", "broken_power_law", "exp_saturation",
             "onset_power_law", "edt", "edt_negative", "additive")
 #: Recorded after the discrepancy was added (the names above pin the bare forms), and
-#: after the size-dependent noise (``+size``; every other key pins constant noise).
+#: after the size-dependent noise (``+size``; every other key pins constant noise) and
+#: the split offsets (``+split``; every other key pins independent replicates) and route
+#: pooling (``+route``; every other key pins one population).
 DISCREPANCY = ("power_law_floor+gp", "onset_power_law+gp", "power_law_floor+gp+size",
-               "edt+size")
+               "edt+size", "power_law_floor+gp+size+split", "edt+size+split",
+               "power_law_floor+gp+size+split+route")
 LIKELIHOODS = ("normal", "student_t")
 
 
@@ -29,7 +32,9 @@ def build(family: str, likelihood: str, table: pd.DataFrame) -> Any:
     family, *options = family.split("+")
     spec = ModelSpec(family=family, likelihood=likelihood,
                      discrepancy="gp" if "gp" in options else "none",
-                     noise="size" if "size" in options else "constant")
+                     noise="size" if "size" in options else "constant",
+                     replicates="split" if "split" in options else "independent",
+                     pooling="route" if "route" in options else "all")
     return build_model(make_design(load_curves(table), spec.model_family.layout), spec)
 
 

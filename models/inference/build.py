@@ -77,14 +77,8 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
         p: dict[str, Any] = {}
         for par in family.params:
             if par.pooled:
-                pool = pools.get(par.level)
-                dims = "pool" if pool is not None else None
-                mu = priors[f"{par.name}_mu"].create(f"{par.name}_mu", dims=dims)
-                sd = priors[f"{par.name}_sigma"].create(f"{par.name}_sigma", dims=dims)
-                if pool is not None:
-                    mu, sd = mu[pool[1]], sd[pool[1]]
-                z = pm.Normal(f"{par.name}_z", 0.0, 1.0, dims=par.level)
-                p[par.name] = pm.Deterministic(par.name, mu + sd * z, dims=par.level)
+                p[par.name] = _non_centered(par.name, priors, par.level,
+                                            pools.get(par.level))
             else:
                 p[par.name] = priors[par.name].create(par.name, dims=par.level)
             if par.exp_as:
@@ -95,10 +89,7 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
         sigma = priors["sigma"].create("sigma", dims=design.noise_level)
         slope = None
         if spec.resolved_noise == "size":
-            mu = priors[f"{noise_mod.SLOPE}_mu"].create(f"{noise_mod.SLOPE}_mu")
-            sd = priors[f"{noise_mod.SLOPE}_sigma"].create(f"{noise_mod.SLOPE}_sigma")
-            z = pm.Normal(f"{noise_mod.SLOPE}_z", 0.0, 1.0, dims=design.noise_level)
-            slope = pm.Deterministic(noise_mod.SLOPE, mu + sd * z, dims=design.noise_level)
+            slope = _non_centered(noise_mod.SLOPE, priors, design.noise_level)
         shift = None
         if knots is not None:
             tau = priors["disc_sigma"].create("disc_sigma")
@@ -112,6 +103,21 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
             shift = u if shift is None else shift + u
         _likelihood(design, spec, priors, p, (sigma, slope), shift)
     return model
+
+
+def _non_centered(name: str, priors: Mapping[str, Any], level: str,
+                  pool: tuple[list[str], np.ndarray] | None = None) -> Any:
+    """``name = name_mu + name_sigma * name_z`` per entry of ``level`` (one ``name_mu`` and
+    ``name_sigma``, or one per population of ``pool``: labels and each entry's index)."""
+    import pymc as pm
+
+    dims = "pool" if pool is not None else None
+    mu = priors[f"{name}_mu"].create(f"{name}_mu", dims=dims)
+    sd = priors[f"{name}_sigma"].create(f"{name}_sigma", dims=dims)
+    if pool is not None:
+        mu, sd = mu[pool[1]], sd[pool[1]]
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=level)
+    return pm.Deterministic(name, mu + sd * z, dims=level)
 
 
 def discrepancy_knots(design: Design, spec: ModelSpec) -> Knots | None:

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sim2real.models.errors import SpecError
@@ -120,41 +120,26 @@ class ModelSpec:
         (:func:`models.families.resolve_family`); unchanged otherwise."""
         if self.family != AUTO:
             return self
-        return ModelSpec(family=resolve_family(AUTO, data), likelihood=self.likelihood,
-                         priors=dict(self.priors), discrepancy=self.discrepancy,
-                         discrepancy_length=self.discrepancy_length, noise=self.noise,
-                         replicates=self.replicates, pooling=self.pooling)
+        return replace(self, family=resolve_family(AUTO, data))
 
     def validate(self) -> None:
         """Raise :class:`SpecError` if any field is invalid (``family="auto"``: the
         priors are checked once :meth:`resolve` has chosen the family)."""
-        if self.discrepancy not in disc.KINDS:
-            raise SpecError(f"unknown discrepancy '{self.discrepancy}'. Fix: use one of "
-                            f"{list(disc.KINDS)}.")
+        for name, kinds in (("discrepancy", disc.KINDS), ("noise", noise_mod.KINDS),
+                            ("replicates", rep.KINDS), ("pooling", POOLINGS),
+                            ("likelihood", LIKELIHOODS)):
+            if getattr(self, name) not in kinds:
+                raise SpecError(f"unknown {name} '{getattr(self, name)}'. Fix: use one of "
+                                f"{list(kinds)}.")
         if not self.discrepancy_length > 0:
             raise SpecError(f"discrepancy_length = {self.discrepancy_length} must be > 0. "
                             "Fix: a length in natural-log size units, e.g. 2.")
-        if self.noise not in noise_mod.KINDS:
-            raise SpecError(f"unknown noise '{self.noise}'. Fix: use one of "
-                            f"{list(noise_mod.KINDS)}.")
-        if self.pooling not in POOLINGS:
-            raise SpecError(f"unknown pooling '{self.pooling}'. Fix: use one of "
-                            f"{list(POOLINGS)}.")
-        if self.replicates not in rep.KINDS:
-            raise SpecError(f"unknown replicates '{self.replicates}'. Fix: use one of "
-                            f"{list(rep.KINDS)}.")
         if self.family == AUTO:
-            if self.likelihood not in LIKELIHOODS:
-                raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
-                                f"{list(LIKELIHOODS)}.")
             return
         if get_family(self.family).layout != "curve" and self.discrepancy == "gp":
             raise SpecError(f"family '{self.family}' is a surface; the 'gp' discrepancy is "
                             "available on curve families only. Fix: discrepancy='auto' or "
                             "'none', or a curve family.")
-        if self.likelihood not in LIKELIHOODS:
-            raise SpecError(f"unknown likelihood '{self.likelihood}'. Fix: use one of "
-                            f"{list(LIKELIHOODS)}.")
         self.resolved_priors()
 
     def resolved_priors(self) -> dict[str, Prior]:

@@ -151,19 +151,40 @@ class Posterior:
                 sampler=self.sampler, diagnostics=self.diagnostics)
         return cache[(draws, seed)]
 
-    def noise_draws(self, task: str, sim_source: str, n_sim: float,
-                    n_real: float) -> np.ndarray:
-        """Draws ``(S,)`` of a new training run's scatter around the expected error (log
-        scale) at one point: the replicate noise at its size (``noise="size"``,
-        :mod:`models.families.noise`) and, with ``replicates="split"``, the spread of a
-        new split's offset (:mod:`models.families.replicates`)."""
-        raw = (np.array([float(n_sim)]), np.array([float(n_real)]))
+    def noise_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
+        """Draws of a new training run's scatter around the expected error (log scale).
+
+        The replicate noise at the query's size (``noise="size"``,
+        :mod:`models.families.noise`) and, with ``replicates="split"``, the spread of a new
+        split's offset (:mod:`models.families.replicates`). Scalar sizes give shape
+        ``(S,)``; 1-D sizes of length Q (broadcast like :meth:`error_draws`) give
+        ``(S, Q)``; torch inputs give a differentiable float64 tensor.
+
+        Examples
+        --------
+        >>> post.noise_draws("t", "none", 0, 40).shape            # doctest: +SKIP
+        (400,)
+        >>> post.noise_draws("t", "none", 0, [40, 400]).shape     # doctest: +SKIP
+        (400, 2)
+        """
+        scalar = np.ndim(as_numpy(n_sim)) == 0 and np.ndim(as_numpy(n_real)) == 0
+        ns, nr, torch_in = broadcast_sizes(n_sim, n_real)
+        raw = (np.asarray(as_numpy(ns), dtype=float), np.asarray(as_numpy(nr), dtype=float))
         idx, where = locate(self.design, self.data, task, sim_source, raw)
-        x = query_inputs(self.design, NUMPY_OPS, where, *raw, lambda v: v)
-        sigma = self._row_sigma(idx["noise"], x[noise_mod.INPUT[self.design.layout]])[:, 0]
-        if self._split is None:
-            return sigma
-        return np.asarray(rep.run_sigma(sigma, self._split[1]))
+        ops = torch_ops() if torch_in else NUMPY_OPS
+
+        def convert(v: Any) -> Any:
+            return as_array(v, torch_in)
+
+        v = query_inputs(self.design, ops, where, ns, nr, convert)[
+            noise_mod.INPUT[self.design.layout]]
+        g = idx["noise"]
+        slope = None if self._slope is None else convert(self._slope[:, g])
+        sigma = noise_mod.row_sigma(ops, convert(self._draws["sigma"][:, g]), slope,
+                                    np.arange(g.size), v[None, :])
+        if self._split is not None:
+            sigma = rep.run_sigma(sigma, convert(self._split[1])[:, None])
+        return sigma[:, 0] if scalar else sigma
 
     def _row_sigma(self, group: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Noise draws ``(S, len(group))`` of rows in noise ``group`` at log sizes ``v``."""

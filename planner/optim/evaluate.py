@@ -20,8 +20,9 @@ Run-level errors
 ----------------
 With ``problem.probability_of == "run"`` (the default) the draws are those of *one
 training run* of the chosen route: each posterior draw ``s`` of the expected error is
-multiplied by ``exp(sigma_s eps_s)``, the model's replicate noise of that route
-(``noise_draws``; Student-t ``eps`` when the posterior has ``nu_draws``), with one fixed
+multiplied by ``exp(sigma_s eps_s)``, the model's replicate noise of that route *at the
+batch's sizes* (``noise_draws``, which may fall with size; Student-t ``eps`` when the
+posterior has ``nu_draws``), with one fixed
 ``eps_s`` per (draw, task): common random numbers, so the planner's objective stays a
 smooth deterministic function of the batch. The route is still chosen on the expected
 error. Models without ``noise_draws`` give expected-error draws either way
@@ -83,27 +84,18 @@ class TaskErrorEvaluator:
         return self._noise is not None
 
     def _run_noise(self, seed: int) -> dict[str, np.ndarray] | None:
-        """Per task, ``sigma_r * eps`` ``(R, S)`` of each route option (log scale)."""
-        noise = getattr(self.model, "noise_draws", None)
-        if noise is None:
+        """Per task, the fixed standard draws ``eps`` ``(S,)`` of one training run (common
+        random numbers; Student-t with the posterior's ``nu``), or ``None`` without a
+        noise model."""
+        if getattr(self.model, "noise_draws", None) is None:
             return None
-        op = self.problem.operating
         nu = getattr(self.model, "nu_draws", None)
+        S = int(self.model.n_draws)
         out = {}
         for i, task in enumerate(self.tasks):
             rng = np.random.default_rng([seed, i])
-            rows = []
-            for opt in self._options[task]:
-                if opt == NO_SOURCE:
-                    sig = noise(task, NO_SOURCE, 0.0, op.n_real[task])
-                else:
-                    m = self._route_n_real(task, opt, op.n_real[task])
-                    sig = noise(task, opt, op.n_sim[(task, opt)], m)
-                rows.append(np.asarray(sig, dtype=float).reshape(-1))
-            sigma = np.stack(rows)                                   # (R, S)
-            eps = np.asarray(rng.standard_t(nu) if nu is not None else
-                             rng.standard_normal(sigma.shape[1]), dtype=float).reshape(-1)
-            out[task] = sigma * eps[None, :]
+            out[task] = np.asarray(rng.standard_t(nu) if nu is not None else
+                                   rng.standard_normal(S), dtype=float).reshape(-1)
         return out
 
     @property
@@ -151,28 +143,37 @@ class TaskErrorEvaluator:
         op = self.problem.operating
         xp = _namespace(X)
         m = op.n_real[task] + self._added(X, "real:" + task)
-        draws = []
+        noisy = self._noise is not None and run is not False
+        draws, noise = [], []
         for opt in self._options[task]:
             if opt == NO_SOURCE:
-                e = self.model.error_draws(task, NO_SOURCE, m * 0.0, m)
+                n, m_q = m * 0.0, m
             else:
                 n = op.n_sim[(task, opt)] + self._added(X, opt)
                 m_q = self._route_n_real(task, opt, m)
-                e = self.model.error_draws(task, opt, n, m_q)
-            draws.append(e)
+            draws.append(self.model.error_draws(task, opt, n, m_q))
+            if noisy:
+                noise.append(self._run_factor(task, opt, n, m_q, xp))
         stack = xp.stack(draws, 0)
-        return choose_route(stack, self.route_choice, self._noisy(task, stack, run))
+        values = stack * xp.stack(noise, 0) if noisy else None
+        return choose_route(stack, self.route_choice, values)
 
-    def _noisy(self, task: str, stack: Any, run: bool | None) -> Any:
-        """``stack`` times the run noise of each route, or ``None`` (expected error)."""
-        if self._noise is None or run is False:
-            return None
-        log_noise = self._noise[task]
-        if _namespace(stack) is not np:
-            import torch
+    def _run_factor(self, task: str, opt: str, n: Any, m: Any, xp: Any) -> Any:
+        """``exp(sigma eps)`` ``(S, b)`` of one route at the batch's sizes: the run noise
+        is taken where the team would train, not at the current operating point."""
+        assert self._noise is not None
+        sigma = self.model.noise_draws(task, opt, n, m)     # type: ignore[attr-defined]
+        if xp is np:
+            sigma = np.asarray(sigma, dtype=float)
+            if sigma.ndim == 1:                             # a model with one noise level
+                sigma = sigma[:, None]
+            return np.exp(sigma * self._noise[task][:, None])
+        import torch
 
-            return stack * torch.exp(torch.as_tensor(log_noise, dtype=stack.dtype))[..., None]
-        return stack * np.exp(log_noise)[..., None]
+        sigma = torch.as_tensor(sigma, dtype=torch.float64)
+        if sigma.ndim == 1:
+            sigma = sigma[:, None]
+        return torch.exp(sigma * torch.as_tensor(self._noise[task], dtype=torch.float64)[:, None])
 
     def __call__(self, X: Any, run: bool | None = None) -> Any:
         """Error draws of every task, shape ``(S, b, T)`` (tasks in ``self.tasks`` order);

@@ -116,8 +116,12 @@ class ThinnedModel:
 
     def __getattr__(self, name: str) -> Any:
         if name == "noise_draws" and hasattr(self.model, "noise_draws"):
-            def noise_draws(task: str, sim_source: str, n_sim: float, n_real: float) -> Any:
+            def noise_draws(task: str, sim_source: str, n_sim: Any, n_real: Any) -> Any:
                 out = self.model.noise_draws(task, sim_source, n_sim, n_real)
+                if hasattr(out, "detach"):                      # torch: keep the graph
+                    import torch
+
+                    return out[torch.as_tensor(self.index)]
                 return np.asarray(out)[self.index]
             return noise_draws
         raise AttributeError(name)

@@ -48,6 +48,25 @@ def test_noise_draws_follow_the_slope(hand_built_posterior: Callable[..., Any]) 
     assert flat == pytest.approx(at_ref)                      # no slope stored: constant
 
 
+def test_noise_draws_vectorised_and_differentiable(
+        hand_built_posterior: Callable[..., Any]) -> None:
+    import torch
+
+    post = _with_slope(hand_built_posterior(), -0.5)
+    k = post.design.coords["curve"].index("t|none|n_sim=0")
+    x_ref = post.design.refs["curve"]["x_ref"][k]
+    sizes = np.array([1.0, 4.0, 16.0]) * x_ref
+    many = post.noise_draws("t", "none", 0, sizes)
+    assert many.shape == (post.n_draws, 3)
+    for j, m in enumerate(sizes):                      # one formula: matches the scalar call
+        assert many[:, j] == pytest.approx(post.noise_draws("t", "none", 0, float(m)))
+    m = torch.tensor(sizes, dtype=torch.float64, requires_grad=True)
+    out = post.noise_draws("t", "none", 0, m)
+    assert isinstance(out, torch.Tensor) and out.shape == (post.n_draws, 3)
+    out.sum().backward()
+    assert m.grad is not None and bool((m.grad < 0).all())     # noise falls with size
+
+
 def test_log_likelihood_uses_the_row_noise(hand_built_posterior: Callable[..., Any]) -> None:
     from scipy import stats
 

@@ -60,6 +60,34 @@ def test_run_level_draws_scatter_around_the_expected_error() -> None:
     assert np.mean(run <= 0.32) == pytest.approx(want, abs=0.03)
 
 
+class Shrinking(Noisy):
+    """Replicate noise that falls with size: sigma (m / 100)^-0.5."""
+
+    def noise_draws(self, task: str, src: str, n_sim: object, n_real: object) -> object:
+        if type(n_real).__module__.startswith("torch"):
+            import torch
+
+            m = torch.atleast_1d(n_real)                     # type: ignore[arg-type]
+            return (self.sigma * (m[None, :] / 100.0) ** -0.5).expand(S, m.numel())
+        m = np.atleast_1d(np.asarray(n_real, dtype=float))
+        return np.broadcast_to(self.sigma * (m[None, :] / 100.0) ** -0.5, (S, m.size))
+
+
+def test_run_noise_is_taken_at_the_batch_size() -> None:
+    import torch
+
+    ev = TaskErrorEvaluator(Shrinking(0.4), _problem())
+    x = np.array([[0.0], [300.0], [1500.0]])              # m = 100, 400, 1600
+    run, expected = ev(x)[:, :, 0], ev(x, run=False)[:, :, 0]
+    spread = np.std(np.log(run / expected), axis=0)
+    np.testing.assert_allclose(spread, 0.4 * np.array([1.0, 0.5, 0.25]), rtol=0.05)
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    out = ev(xt)
+    np.testing.assert_allclose(out.detach().numpy()[:, :, 0], run)   # torch == NumPy
+    out.mean().backward()
+    assert xt.grad is not None and bool(torch.isfinite(xt.grad).all())
+
+
 def test_plan_reports_both_probabilities_and_buys_more_for_a_run() -> None:
     obj = min_cost_with_probability(probability=0.9)
     run = plan_batch(Noisy(0.1), _problem("run"), obj, seed=0)

@@ -124,13 +124,11 @@ def test_update_missing_file(simple_table: pd.DataFrame, tmp_path: Path, which: 
     assert not (tmp_path / "p.nc").exists()
 
 
-@pytest.mark.parametrize("fit_args", [
-    ["--prior", "log_alpha_mu=Normal(mu=-2, sigma=1)", "--likelihood", "student_t"],
-    ["--form", "exp_saturation"],
-])
 def test_update_refits_the_model_of_the_existing_posterior(simple_table: pd.DataFrame,
-                                                            tmp_path: Path,
-                                                            fit_args: list[str]) -> None:
+                                                            tmp_path: Path) -> None:
+    # a non-default form, prior and likelihood at once: update must keep all three
+    fit_args = ["--form", "exp_saturation", "--prior", "log_gamma_mu=Normal(mu=-2, sigma=1)",
+                "--likelihood", "student_t"]
     from sim2real.models.posterior.storage import load_posterior as load_any_posterior
 
     curves, new, _ = _split(_noisy(simple_table), tmp_path)

@@ -3,7 +3,10 @@
 
 A file holds the posterior draws, the sample statistics, the validated input table (as
 ``constant_data``) and, on the posterior group, ``sim2real_kind`` plus the JSON spec and
-sampler settings, so it reloads without the CSV. Writes are atomic (temp file + rename).
+sampler settings, so it reloads without the CSV, and the priors the draws were fitted with
+(``sim2real_priors``: the spec keeps only the user's overrides, and the defaults may change
+between releases; read by :func:`models.evaluation.sensitivity.fitted_priors`). Writes are
+atomic (temp file + rename).
 
 Examples
 --------
@@ -30,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 #: ``sim2real_kind`` written by this release; release 0.1 wrote one kind per posterior class.
 KIND = "sim2real_posterior"
+#: Posterior-group attribute: JSON of every prior the draws were fitted with.
+PRIORS_ATTR = "sim2real_priors"
 LEGACY_KINDS = ("curve", "sim2real_curve_form", "sim2real_surface")
 
 
@@ -81,7 +86,9 @@ def write_file(post: Any, path: str | Path, predictive: bool = False) -> Path:
         "sim2real_spec": json.dumps(post.spec.to_dict()),
         "sim2real_sampler": json.dumps(post.sampler.to_dict()),
         "sim2real_origin": data.origin,
-        "sim2real_created": datetime.now(UTC).isoformat(timespec="seconds")})
+        "sim2real_created": datetime.now(UTC).isoformat(timespec="seconds"),
+        PRIORS_ATTR: post.idata.posterior.attrs.get(PRIORS_ATTR) or json.dumps(
+            {k: v.to_dict() for k, v in post.spec.resolved_priors().items()})})
     with atomic_path(path) as tmp:
         out.to_netcdf(tmp)
     return path

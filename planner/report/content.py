@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim2real.planner.report.checks import LooSummary, PpcSummary
 from sim2real.planner.report.decision import decision_section, planner_assumptions
+from sim2real.planner.report.prior_sensitivity import prior_sensitivity_content
 from sim2real.planner.report.records import (
     SCHEMA_VERSION,
     BatchLine,
@@ -34,6 +35,7 @@ from sim2real.planner.report.records import (
     ExchangeHeadline,
     ExchangeRate,
     FlipRecord,
+    PriorSensitivity,
     Quantiles,
     ReportContent,
     Reproducibility,
@@ -45,8 +47,8 @@ from sim2real.planner.report.records import (
 from sim2real.planner.report.studies import StudyPoint
 
 __all__ = ["SCHEMA_VERSION", "BatchLine", "CurveBand", "DataSummary", "Decision",
-           "DiagnosticsContent", "ExchangeHeadline", "ExchangeRate", "Quantiles",
-           "ReportContent", "Reproducibility", "RequiredSize", "TaskOutcome",
+           "DiagnosticsContent", "ExchangeHeadline", "ExchangeRate", "PriorSensitivity",
+           "Quantiles", "ReportContent", "Reproducibility", "RequiredSize", "TaskOutcome",
            "build_content", "quantiles", "to_jsonable"]
 
 GRID_POINTS = 60
@@ -163,7 +165,7 @@ def flip_rows(flips: Sequence[Mapping[str, Any]],
 
 
 def data_summary(posterior: Any) -> DataSummary:
-    """Section 8: origin, rows, tasks and per-curve sizes/replicates/error range."""
+    """Section 9: origin, rows, tasks and per-curve sizes/replicates/error range."""
     summ = posterior.data.summary()
     cols = ["curve_id", "task", "sim_source", "axis", "n_sizes", "size_min", "size_max",
             "replicates", "error_min", "error_max", "metric"]
@@ -176,7 +178,7 @@ def data_summary(posterior: Any) -> DataSummary:
 
 def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary | None,
                         comparison: pd.DataFrame | None) -> DiagnosticsContent:
-    """Section 7: every check's numbers and the list of failures (the comparison red flag
+    """Section 8: every check's numbers and the list of failures (the comparison red flag
     is about the family the posterior was fitted with)."""
     mcmc = posterior.diagnostics.to_dict()
     problems = [*mcmc["problems"]]
@@ -260,7 +262,8 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
                   frontier_objective: str = "expected_error",
                   warnings: Sequence[str] = (),
                   title: str = "Sim2Real data-acquisition decision report",
-                  flips: Sequence[Mapping[str, Any]] = ()) -> ReportContent:
+                  flips: Sequence[Mapping[str, Any]] = (),
+                  prior_sensitivity: pd.DataFrame | None = None) -> ReportContent:
     """Assemble the report content (pure: no I/O, no plotting, no optimization).
 
     Parameters
@@ -280,9 +283,9 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
         From :mod:`planner.report.checks`.
     reproducibility : Reproducibility
     assumptions : sequence of str
-        Extra assumptions (costs, budget, target choices) listed in section 8.
+        Extra assumptions (costs, budget, target choices) listed in section 9.
     comparison : DataFrame, optional
-        An ``az.compare``-like table of model families, shown in section 7 when given.
+        An ``az.compare``-like table of model families, shown in section 8 when given.
     frontier_objective : str
         Objective the frontier was planned with.
     warnings : sequence of str
@@ -290,6 +293,9 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
     flips : sequence of mapping
         Price flip points (:meth:`planner.optim.flip.FlipPoint.to_dict`), names as used
         by the problem.
+    prior_sensitivity : DataFrame, optional
+        :func:`planner.report.prior_sensitivity.plan_prior_sensitivity` (``None``: the
+        section says it is not available for this model).
 
     Examples
     --------
@@ -308,6 +314,7 @@ def build_content(posterior: Any, plan: Mapping[str, Any], problem: Any,
         frontier=tuple(frontier), frontier_objective=frontier_objective,
         sensitivity=tuple(sensitivity),
         flips=flip_rows(flips, given),
+        prior_sensitivity=prior_sensitivity_content(prior_sensitivity),
         diagnostics=diagnostics_content(posterior, loo, ppc, comparison),
         data=data_summary(posterior),
         assumptions=(*assumptions, *planner_assumptions(problem, posterior)),

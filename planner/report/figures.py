@@ -329,7 +329,7 @@ def sensitivity_figure(points: Sequence[StudyPoint]) -> FigureSVG:
 
 
 def ppc_figure(content: ReportContent) -> FigureSVG | None:
-    """Section 7: measured error against its 90% posterior predictive interval."""
+    """Section 8: measured error against its 90% posterior predictive interval."""
     import matplotlib as mpl
 
     ppc = content.diagnostics.ppc

@@ -22,6 +22,7 @@ import pandas as pd
 from sim2real.models.errors import UnknownCurveError
 from sim2real.planner.report.checks import loo_summary, observation_labels, ppc_summary
 from sim2real.planner.report.content import ReportContent, Reproducibility, build_content
+from sim2real.planner.report.prior_sensitivity import plan_prior_sensitivity
 from sim2real.planner.report.studies import (
     RATIO_FACTORS,
     budget_frontier,
@@ -62,8 +63,8 @@ def command_line(argv: Sequence[str] | None = None) -> str:
 
 
 def study_count(n_budgets: int, n_strategies: int, n_ratios: int) -> int:
-    """Progress steps of :func:`report_content` (studies + 3 fixed steps)."""
-    return n_budgets * n_strategies + n_ratios + 3
+    """Progress steps of :func:`report_content` (studies + 4 fixed steps)."""
+    return n_budgets * n_strategies + n_ratios + 4
 
 
 def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
@@ -128,6 +129,8 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
                   "database": inverse.get(f["database"], f["database"])} for f in flips]
     step("model checks: PSIS-LOO and posterior predictive")
     loo, ppc = model_checks(model, settings.seed)
+    step("prior sensitivity: reweighting the draws to alternative priors")
+    priors = plan_prior_sensitivity(model, plan, problem, given)
     sampler = getattr(model, "sampler", None)
     repro = Reproducibility(
         command=command if command is not None else command_line(),
@@ -140,7 +143,8 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
                          frontier=frontier, sensitivity=sensitivity, loo=loo, ppc=ppc,
                          reproducibility=repro, assumptions=assumptions,
                          comparison=comparison, frontier_objective=frontier_obj.name,
-                         warnings=warnings, title=_title(model), flips=flips)
+                         warnings=warnings, title=_title(model), flips=flips,
+                         prior_sensitivity=priors)
 
 
 #: What-if studies (frontier, price sensitivity) plan on at most this many evenly thinned

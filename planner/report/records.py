@@ -25,7 +25,7 @@ import numpy as np
 from sim2real.planner.report.checks import LooSummary, PpcSummary
 from sim2real.planner.report.studies import StudyPoint
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,75 @@ class FlipRecord:
     note: str = ""
 
 
+#: What the prior-sensitivity section says for a model that is not a fitted Posterior.
+PRIOR_SENSITIVITY_UNAVAILABLE = ("Not available for this model: the prior sensitivity "
+                                 "needs a fitted Posterior (its priors and draws).")
+
+
+@dataclass(frozen=True)
+class PriorAlternativeCheck:
+    """Section 7: one alternative prior set and how well the draws represent it.
+
+    ``priors``: the changed priors (``name=Distribution(...)``, ``; ``-separated; empty when
+    none applies to the model); ``khat``: Pareto k-hat of its importance weights (``None``:
+    no reweighting needed); ``reliable``: k-hat <= 0.7 (else refit with ``refit``).
+    """
+
+    name: str
+    description: str
+    priors: str
+    applicable: bool
+    khat: float | None
+    ess: float
+    reliable: bool
+    refit: str
+
+
+@dataclass(frozen=True)
+class PriorSensitivityRow:
+    """Section 7: one decision quantity of one task under one alternative.
+
+    ``quantity``: ``expected_error`` (median, 90% interval), ``p_expected`` or ``p_run``
+    (probabilities of meeting the target), ``label`` its wording; ``value``/``lo``/``hi``
+    under the alternative (``None`` when it is unreliable); ``threshold``: the change that
+    moves a probability.
+    """
+
+    alternative: str
+    task: str
+    quantity: str
+    label: str
+    target: float | None
+    default: float
+    default_lo: float | None
+    default_hi: float | None
+    value: float | None
+    lo: float | None
+    hi: float | None
+    change: float | None
+    threshold: float | None
+    moves: bool
+
+
+@dataclass(frozen=True)
+class PriorSensitivity:
+    """Section 7: the recommended batch's decision quantities under alternative priors."""
+
+    available: bool
+    note: str
+    alternatives: tuple[PriorAlternativeCheck, ...] = ()
+    rows: tuple[PriorSensitivityRow, ...] = ()
+    warning: str = ""
+
+    @property
+    def moved(self) -> tuple[PriorSensitivityRow, ...]:
+        """The rows whose quantity moves."""
+        return tuple(r for r in self.rows if r.moves)
+
+
 @dataclass(frozen=True)
 class DiagnosticsContent:
-    """Section 7: MCMC diagnostics, PSIS-LOO, posterior predictive check, comparison."""
+    """Section 8: MCMC diagnostics, PSIS-LOO, posterior predictive check, comparison."""
 
     mcmc: dict[str, Any]
     loo: LooSummary | None
@@ -182,7 +248,7 @@ class DiagnosticsContent:
 
 @dataclass(frozen=True)
 class DataSummary:
-    """Section 8: the input data."""
+    """Section 9: the input data."""
 
     origin: str
     n_rows: int
@@ -193,7 +259,7 @@ class DataSummary:
 
 @dataclass(frozen=True)
 class Reproducibility:
-    """Section 8: versions, seeds and the command line."""
+    """Section 9: versions, seeds and the command line."""
 
     command: str
     created: str
@@ -221,6 +287,8 @@ class ReportContent:
     assumptions: tuple[str, ...]
     reproducibility: Reproducibility
     flips: tuple[FlipRecord, ...] = ()
+    prior_sensitivity: PriorSensitivity = field(
+        default_factory=lambda: PriorSensitivity(False, PRIOR_SENSITIVITY_UNAVAILABLE))
     schema_version: str = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -231,8 +299,10 @@ class ReportContent:
 
     @property
     def red_flags(self) -> tuple[str, ...]:
-        """Every failed check and decision warning (shown at the top of the report)."""
-        return (*self.diagnostics.problems, *self.decision.warnings)
+        """Every failed check and decision warning, and the prior-sensitivity warning
+        (shown at the top of the report)."""
+        prior = (self.prior_sensitivity.warning,) if self.prior_sensitivity.warning else ()
+        return (*self.diagnostics.problems, *self.decision.warnings, *prior)
 
     def to_dict(self) -> dict[str, Any]:
         """report.json: JSON-ready (non-finite numbers become ``null``)."""

@@ -19,7 +19,7 @@ from sim2real.planner.report.render import write_report
 from tests.planner.report_fixtures import BUDGET, build, hand_posterior, shared_content
 
 SECTIONS = ["decision", "curves", "required", "exchange", "frontier", "sensitivity",
-            "diagnostics", "data"]
+            "prior-sensitivity", "diagnostics", "data"]
 runner = CliRunner()
 
 
@@ -46,7 +46,7 @@ def test_sections_in_order_and_files_written(written: tuple[Any, str, dict[str, 
     positions = [html.index(f'<section id="{s}"') for s in SECTIONS]
     assert positions == sorted(positions)
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
 
 
 def test_html_numbers_match_report_json(written: tuple[Any, str, dict[str, Any],

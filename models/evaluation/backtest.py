@@ -287,9 +287,8 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     sizes = np.asarray(sizes, dtype=float)
     task, src, n_sim, n_real = curve_route(post.data.curves, curve_id, sizes)
     expected = np.asarray(post.error_draws(task, src, n_sim, n_real))        # (S, Q)
-    ns, nr = np.broadcast_arrays(np.atleast_1d(n_sim), np.atleast_1d(n_real))
-    sigma = np.stack([post.noise_draws(task, src, float(a), float(b))
-                      for a, b in zip(ns, nr, strict=True)], axis=1)          # (S, Q)
+    sigma = np.asarray(post.noise_draws(task, src, np.atleast_1d(n_sim),
+                                        np.atleast_1d(n_real)))              # (S, Q)
     nu = post.nu_draws
     if nu is not None:
         noise = rng.standard_t(nu[:, None], size=expected.shape)

@@ -65,7 +65,7 @@ def example_fit() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit(example_path("synthetic"),
-                   sampler=SamplerConfig(draws=400, tune=600, chains=2, seed=3))
+                   sampler=SamplerConfig(draws=400, tune=1000, chains=2, seed=3))
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim2real.case_studies.config import load_config
 from sim2real.case_studies.data import PROJECT_ROOT, load_study
+from sim2real.case_studies.retro_scoring import stated_vs_realized
 from sim2real.case_studies.retrospective import RetroSpec, SweepMeasurer, run_retrospective
 from sim2real.case_studies.runner import dask_client
 
@@ -116,6 +117,15 @@ def main() -> None:
     print(result.predictions.to_string(index=False, float_format="%.3f"))
     print("\nCoverage of realized errors:")
     print(result.coverage().to_string(index=False, float_format="%.2f"))
+    calib = stated_vs_realized(result.rounds, result.predictions, spec.target)
+    if len(calib):
+        share = calib["met"].sum() / calib["runs"].sum()
+        print(f"\nStated P(target) vs the chosen route's runs that met {spec.target}:")
+        print(calib.to_string(index=False, float_format="%.3f"))
+        print(f"mean stated {calib['stated'].mean():.3f}; realized share {share:.3f} "
+              f"({calib['met'].sum()} of {calib['runs'].sum()} runs); "
+              f"{100 * (share - calib['stated'].mean()):+.0f} points "
+              f"(target: within 10)")
     print(f"\nCost to reach MAE <= {spec.target} (initial data not counted; "
           f"budget {spec.budget:,.0f} per round):")
     print(result.summary()[["strategy", "met_round", "cost_to_target", "total_cost",

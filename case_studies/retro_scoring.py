@@ -176,3 +176,33 @@ def cost_to_target(rounds: pd.DataFrame) -> pd.DataFrame:
                     "total_cost": float(last["cum_cost"]), "rounds_run": int(last["round"]),
                     "final_error": float(last["realized"])})
     return pd.DataFrame(out)
+
+
+def stated_vs_realized(rounds: pd.DataFrame, predictions: pd.DataFrame,
+                       target: float) -> pd.DataFrame:
+    """Per strategy-round: the stated P(target) of the batch against the share of the
+    chosen route's runs (one per seed) that met the target.
+
+    The chosen route is the one with the lowest predicted mean error (the team's choice
+    without hindsight, as the planner's evaluator makes it). ``stated`` is the round's
+    ``p_target`` (run-level unless the plan said otherwise).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"strategy": ["a"], "round": [1], "p_target": [0.5]})
+    >>> p = pd.DataFrame({"strategy": ["a"] * 3, "round": [1] * 3, "sim_source": ["mp"] * 3,
+    ...                   "pred_mean": [0.6] * 3, "realized": [0.5, 0.7, 0.6]})
+    >>> stated_vs_realized(r, p, 0.6)[["stated", "met", "runs"]].values.tolist()
+    [[0.5, 2.0, 3.0]]
+    """
+    rows = []
+    for (name, k), g in predictions.groupby(["strategy", "round"]):
+        r = rounds[(rounds["strategy"] == name) & (rounds["round"] == k)]
+        if r.empty or pd.isna(r["p_target"].iloc[0]):
+            continue
+        route = g.groupby("sim_source")["pred_mean"].mean().idxmin()
+        runs = g[g["sim_source"] == route]
+        rows.append({"strategy": name, "round": int(k), "route": route,
+                     "stated": float(r["p_target"].iloc[0]),
+                     "met": int((runs["realized"] <= target).sum()), "runs": len(runs)})
+    return pd.DataFrame(rows)

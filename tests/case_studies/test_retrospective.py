@@ -183,3 +183,16 @@ def test_sweep_measurer_matches_the_sweep_and_caches(toy_config: Path, toy_data:
         row = sweep[(sweep["sim_source"] == k.sim_source) & (sweep["n_sim"] == k.n_sim)
                     & (sweep["n_real"] == k.n_real)]
         assert first[k] == pytest.approx(float(row["error"].iloc[0]), abs=1e-6)
+
+
+def test_stated_vs_realized_takes_the_chosen_route_and_skips_unplanned_rounds() -> None:
+    from sim2real.case_studies.retro_scoring import stated_vs_realized
+
+    rounds = pd.DataFrame({"strategy": ["a", "a"], "round": [0, 1],
+                           "p_target": [np.nan, 0.4]})
+    pred = pd.DataFrame({"strategy": ["a"] * 4 + ["a"] * 2, "round": [1] * 4 + [0] * 2,
+                         "sim_source": ["mp", "mp", "none", "none", "mp", "mp"],
+                         "pred_mean": [0.5, 0.5, 0.7, 0.7, 0.5, 0.5],
+                         "realized": [0.55, 0.65, 0.1, 0.1, 0.1, 0.1]})
+    out = stated_vs_realized(rounds, pred, 0.6)
+    assert out[["round", "route", "met", "runs"]].values.tolist() == [[1, "mp", 1, 2]]

@@ -100,6 +100,32 @@ def make_design(data: CurveData, layout: str) -> Design:
     raise InputDataError(f"unknown layout '{layout}'.")
 
 
+def pooled_populations(design: Design, pooling: str) -> dict[str, list[str]]:
+    """Which entries share a population distribution: label -> members.
+
+    ``pooling="route"`` on curves: scratch curves together and each source's transfer
+    curves together; otherwise one population over every entry of the pooled level
+    (curves, or the surface's tasks).
+
+    Examples
+    --------
+    >>> d = Design("curve", {"curve": ["a|none|n_sim=0", "a|db|n_real=9"]}, {}, {},
+    ...            np.zeros(0), np.zeros(0), {},
+    ...            pools={"curve": (["scratch", "transfer:db"], np.array([0, 1]))})
+    >>> pooled_populations(d, "route")
+    {'scratch': ['a|none|n_sim=0'], 'transfer:db': ['a|db|n_real=9']}
+    >>> pooled_populations(d, "all")
+    {'all curves': ['a|none|n_sim=0', 'a|db|n_real=9']}
+    """
+    level = "curve" if "curve" in design.coords else "task"
+    members = design.coords[level]
+    if pooling == "route" and level in design.pools:
+        labels, which = design.pools[level]
+        return {lab: [m for m, w in zip(members, which, strict=True) if w == j]
+                for j, lab in enumerate(labels)}
+    return {f"all {level}s": list(members)}
+
+
 def split_groups(table: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Labels ``task|seed`` of the split groups (runs scored on one seed's test split) and
     each row's group.

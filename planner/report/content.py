@@ -171,9 +171,16 @@ def data_summary(posterior: Any) -> DataSummary:
             "replicates", "error_min", "error_max", "metric"]
     table = posterior.data.table
     metrics = {str(t): str(m) for t, m in table.groupby("task")["metric"].first().items()}
+    pooled: dict[str, list[str]] = {}
+    design, spec = getattr(posterior, "design", None), getattr(posterior, "spec", None)
+    if design is not None and spec is not None:
+        from sim2real.models.data.design import pooled_populations
+
+        pooled = pooled_populations(design, spec.resolved_pooling)
     return DataSummary(origin=str(posterior.data.origin), n_rows=len(table),
                        tasks=tuple(posterior.data.tasks), metrics=metrics,
-                       curves=tuple(to_jsonable(r) for r in summ[cols].to_dict("records")))
+                       curves=tuple(to_jsonable(r) for r in summ[cols].to_dict("records")),
+                       pooled=pooled)
 
 
 def diagnostics_content(posterior: Any, loo: LooSummary | None, ppc: PpcSummary | None,

@@ -255,6 +255,8 @@ class DataSummary:
     tasks: tuple[str, ...]
     metrics: dict[str, str]
     curves: tuple[dict[str, Any], ...]
+    #: population label -> the curves (or tasks) whose pooled parameters share it
+    pooled: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

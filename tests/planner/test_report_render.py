@@ -158,3 +158,28 @@ def test_cli_report_clear_errors(tmp_path: Path) -> None:
                                       "--cost", "dft=1"])
     assert res.exit_code == 1 and "no budget" in " ".join(res.output.split())
     assert not (tmp_path / "rep").exists()
+
+
+def test_report_says_what_was_pooled_with_what(written: tuple[Any, str, dict[str, Any],
+                                                                Path]) -> None:
+    _, html, data, _ = written
+    pooled = data["data"]["pooled"]
+    assert pooled, "the report must say which curves share a population"
+    members = sorted(m for group in pooled.values() for m in group)
+    assert members == sorted(r["curve_id"] for r in data["data"]["curves"]) or \
+        set(members) == set(data["data"]["tasks"])
+    assert 'id="pooled"' in html and next(iter(pooled)) in html
+
+
+def test_route_pooling_lists_scratch_and_each_source_apart() -> None:
+    import numpy as np
+
+    from sim2real.models.data.design import Design, pooled_populations
+
+    d = Design("curve", {"curve": ["t|none|n_sim=0", "t|a|n_real=5", "t|b|n_real=5"]}, {}, {},
+               np.zeros(0), np.zeros(0), {},
+               pools={"curve": (["scratch", "transfer:a", "transfer:b"], np.array([0, 1, 2]))})
+    assert pooled_populations(d, "route") == {"scratch": ["t|none|n_sim=0"],
+                                              "transfer:a": ["t|a|n_real=5"],
+                                              "transfer:b": ["t|b|n_real=5"]}
+    assert list(pooled_populations(d, "all")) == ["all curves"]

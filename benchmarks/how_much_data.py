@@ -50,6 +50,7 @@ from scipy import stats
 
 from sim2real.models.evaluation.backtest import curve_route, split_curves
 from sim2real.models.evaluation.least_squares import fit_power_law
+from sim2real.models.families.noise import standard_noise
 from sim2real.models.inference.fit import fit
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 
@@ -99,8 +100,7 @@ def bayes_sizes(post: object, curve_id: str, start: float, target: float,
     e = np.asarray(post.error_draws(task, src, n_sim, n_real))               # type: ignore[attr-defined]
     sigma = np.asarray(post.noise_draws(task, src, n_sim, n_real))           # type: ignore[attr-defined]
     nu = post.nu_draws                                                       # type: ignore[attr-defined]
-    eps = rng.standard_t(nu) if nu is not None else rng.standard_normal(e.shape[0])
-    run = e * np.exp(sigma * np.asarray(eps)[:, None])
+    run = e * np.exp(sigma * standard_noise(rng, nu, (e.shape[0],))[:, None])
     out = []
     for draws in (run, e):
         ok = np.flatnonzero(np.mean(draws <= target, axis=0) >= probability)

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim2real.models.families.noise import standard_noise
+
 PRED_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS: tuple[str, ...] = ("q05", "q25", "q50", "q75", "q95")
 
@@ -64,11 +66,7 @@ def replicate_draws(model: Any, task: str, sim_source: str, n_sim: float, n_real
     sigma = np.asarray(noise(task, sim_source, n_sim, n_real), dtype=float)
     rng = np.random.default_rng(seed)
     shape = (mean.size, n_mean)
-    nu = getattr(model, "nu_draws", None)
-    if nu is not None:
-        eps = rng.standard_t(np.asarray(nu)[:, None], size=shape)
-    else:
-        eps = rng.standard_normal(shape)
+    eps = standard_noise(rng, getattr(model, "nu_draws", None), shape)
     return mean * np.exp(sigma[:, None] * eps).mean(axis=1)
 
 

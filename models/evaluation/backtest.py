@@ -68,6 +68,7 @@ from sim2real.models.evaluation.scoring import (
     crps_from_draws,
     interval_hits,
 )
+from sim2real.models.families import noise as noise_mod
 from sim2real.models.inference.fit import fit
 from sim2real.models.inference.spec import ModelSpec, SamplerConfig
 from sim2real.models.posterior.base import Posterior
@@ -289,11 +290,7 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     expected = np.asarray(post.error_draws(task, src, n_sim, n_real))        # (S, Q)
     sigma = np.asarray(post.noise_draws(task, src, np.atleast_1d(n_sim),
                                         np.atleast_1d(n_real)))              # (S, Q)
-    nu = post.nu_draws
-    if nu is not None:
-        noise = rng.standard_t(nu[:, None], size=expected.shape)
-    else:
-        noise = rng.standard_normal(expected.shape)
+    noise = noise_mod.standard_noise(rng, post.nu_draws, expected.shape)
     return Forecast(curve_id, sizes, expected.mean(axis=0),
                     np.log(expected) + sigma * noise)
 

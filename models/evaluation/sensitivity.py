@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim2real.models.families.noise import standard_noise
 from sim2real.models.families.priors import Prior
 
 #: Pareto k-hat above which the reweighted draws cannot represent the alternative.
@@ -406,8 +407,7 @@ class Query:
                                dtype=float).reshape(-1)
             rng = np.random.default_rng(seed)
             nu = getattr(posterior, "nu_draws", None)
-            eps = rng.standard_t(nu) if nu is not None else rng.standard_normal(e.size)
-            run = e * np.exp(sigma * np.asarray(eps, dtype=float).reshape(-1))
+            run = e * np.exp(sigma * standard_noise(rng, nu, (e.size,)))
         return DecisionDraws(self.label, e, run, self.target)
 
 

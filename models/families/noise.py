@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from sim2real.models.families.ops import Ops
 from sim2real.models.families.priors import Prior
 
@@ -62,3 +64,22 @@ def row_sigma(ops: Ops, sigma: Any, slope: Any, group: Any, v: Any) -> Any:
     if slope is None:
         return out
     return out * ops.exp(slope[..., group] * v)
+
+
+def standard_noise(rng: np.random.Generator, nu: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard draws ``eps`` of a replicate's log-error noise, shape ``shape``.
+
+    Normal, or Student-t with the posterior's degrees of freedom ``nu`` (one per draw,
+    aligned with the first axis of ``shape``). A run's log error is ``log E + sigma eps``.
+
+    Examples
+    --------
+    >>> standard_noise(np.random.default_rng(0), None, (4, 2)).shape
+    (4, 2)
+    >>> standard_noise(np.random.default_rng(0), np.full(3, 5.0), (3,)).shape
+    (3,)
+    """
+    if nu is None:
+        return rng.standard_normal(shape)
+    nu = np.asarray(nu, dtype=float).reshape((-1,) + (1,) * (len(shape) - 1))
+    return rng.standard_t(nu, size=shape)

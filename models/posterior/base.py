@@ -363,10 +363,7 @@ class Posterior:
         d = self.design
         rng = np.random.default_rng(seed)
         mu = self.mean_log_error()
-        if self._nu is not None:
-            noise = rng.standard_t(self._nu[:, None], size=mu.shape)
-        else:
-            noise = rng.standard_normal(mu.shape)
+        noise = noise_mod.standard_noise(rng, self._nu, mu.shape)
         return np.exp(mu + self._data_sigma() * noise) * d.row_scale
 
     def observations(self) -> pd.DataFrame:

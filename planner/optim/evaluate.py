@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from sim2real.models.errors import PlanningError, UnknownCurveError
+from sim2real.models.families.noise import standard_noise
 from sim2real.planner.optim.problem import NO_SOURCE, PlanProblem
 from sim2real.planner.protocols import ErrorModel
 
@@ -94,8 +95,7 @@ class TaskErrorEvaluator:
         out = {}
         for i, task in enumerate(self.tasks):
             rng = np.random.default_rng([seed, i])
-            out[task] = np.asarray(rng.standard_t(nu) if nu is not None else
-                                   rng.standard_normal(S), dtype=float).reshape(-1)
+            out[task] = standard_noise(rng, nu, (S,))
         return out
 
     @property

@@ -31,11 +31,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sim2real demo --out $(DEMO_OUT)
 
+# arviz 0.23 writes a once-a-day stamp file on its first import of the day, and two
+# processes importing it at once (the two pytest workers) can race on that file
+# (FileNotFoundError on daily_warning.tmp): import it once, alone, first.
+ARVIZ_STAMP := $(BIN)/python -W ignore -c "import arviz" 2>/dev/null || true
+
 test: $(STAMP)
 	bash scripts/ensure_chromium.sh
+	@$(ARVIZ_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 test-slow: $(STAMP)
+	@$(ARVIZ_STAMP)
 	$(BIN)/python -m pytest -q -m slow -n 2
 
 # The fast tests on the declared MINIMUM versions (every `>=X` of pyproject.toml pinned to

@@ -181,7 +181,8 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
 
 def discrepancy_spec(kind: str = "auto", length: float | None = None,
                      scale: float | None = None, noise: str = "auto",
-                     replicates: str = "auto", pooling: str = "all") -> ModelSpec:
+                     replicates: str = "auto", pooling: str = "auto",
+                     trend: str = "none") -> ModelSpec:
     """The default family with a discrepancy setting (``scale``: a LogNormal prior on the
     discrepancy scale centred there, sd 0.25 on the log scale) and a noise model."""
     from sim2real.models.families.discrepancy import DEFAULT_LENGTH
@@ -190,7 +191,7 @@ def discrepancy_spec(kind: str = "auto", length: float | None = None,
     priors = {} if scale is None else {
         "disc_sigma": Prior("LogNormal", mu=float(np.log(scale)), sigma=0.25)}
     return ModelSpec(discrepancy=kind, priors=priors, noise=noise, replicates=replicates,
-                     pooling=pooling,
+                     pooling=pooling, trend=trend,
                      discrepancy_length=DEFAULT_LENGTH if length is None else length)
 
 
@@ -248,8 +249,12 @@ def main() -> None:
                              "model's: size), size or constant")
     parser.add_argument("--replicates", default="auto",
                         help="replicate structure: auto (split), split or independent")
-    parser.add_argument("--pooling", default="all",
-                        help="populations of the pooled parameters: all or route")
+    parser.add_argument("--pooling", default="auto",
+                        help="populations of the pooled parameters: auto (the default "
+                             "model's: route on curves), all or route")
+    parser.add_argument("--trend", default="none",
+                        help="population trend of the pooled parameters in the log fixed "
+                             "size: none (the default model's) or size")
     parser.add_argument("--calibration", type=int, default=0, metavar="N",
                         help="only run N well-specified population datasets and report the "
                              "coverage of the true E(x) and of replicates")
@@ -266,10 +271,11 @@ def main() -> None:
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
     spec = discrepancy_spec(args.discrepancy, args.discrepancy_length, args.disc_scale,
-                            args.noise, args.replicates, args.pooling)
+                            args.noise, args.replicates, args.pooling, args.trend)
     print(f"model: {spec.family}, discrepancy {spec.resolved_discrepancy} "
           f"(length {spec.discrepancy_length:g}), noise {spec.resolved_noise}, "
-          f"replicates {spec.resolved_replicates}, pooling {spec.resolved_pooling}")
+          f"replicates {spec.resolved_replicates}, pooling {spec.resolved_pooling}, "
+          f"trend {spec.resolved_trend}")
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,
                                   args.chains, args.seed, methods, spec)
     table = summary_table(points)

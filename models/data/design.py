@@ -178,8 +178,18 @@ def _curve_design(data: CurveData) -> Design:
                   y=np.log(table["error"].to_numpy(float) / scale[curve]),
                   row_scale=scale[curve],
                   refs={"curve": {"x_ref": x_ref, "scale": scale,
-                                  "on_sim": (curves["axis"] == "n_sim").to_numpy(float)}},
+                                  "on_sim": (curves["axis"] == "n_sim").to_numpy(float),
+                                  "log_fixed": _log_fixed(curves)}},
                   lookup=lookup, pools=pools)
+
+
+def _log_fixed(curves: pd.DataFrame) -> np.ndarray:
+    """Log of each transfer curve's fixed ``n_real`` (NaN for curves varying ``n_real``)."""
+    on_sim = (curves["axis"] == "n_sim").to_numpy()
+    fixed = curves["fixed_n_real"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(on_sim & (fixed > 0), np.log(np.where(fixed > 0, fixed, 1.0)),
+                        np.nan)
 
 
 def find_curves(data: CurveData, task: str, sim_source: str, n_sim: np.ndarray,

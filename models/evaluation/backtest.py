@@ -19,8 +19,8 @@ held-out rows:
 
 Scores (see ``docs/backtest.md``), per held-out size, all on the natural log of the error:
 
-* ``abs_log_error``: ``|log(predicted mean) - log(mean of the held-out replicates)|``; the
-  predicted mean is the posterior mean of the *expected* error E(x) (the LS curve for least
+* ``abs_log_error``: ``|log(predicted) - log(mean of the held-out replicates)|``; the
+  prediction is the posterior median of the *expected* error E(x) (the LS curve for least
   squares). Its median over held-out sizes is the MALE.
 * ``cov50``, ``cov90``: fraction of held-out *replicate* errors inside the central 50% /
   90% interval of the posterior *predictive* (expected error plus replicate noise sigma);
@@ -112,14 +112,16 @@ class BacktestSplit:
 class Forecast:
     """One method's forecast of one curve's held-out sizes.
 
-    ``mean`` is the predicted mean (expected) error per size; ``log_draws`` holds draws of
-    the posterior predictive *log* error of one replicate, shape ``(S, Q)``, or ``None`` for
-    a point forecast.
+    ``point`` is the point prediction of the expected error per size: the posterior
+    *median* of the expected error (the q50 the decision tables show; the posterior mean
+    is pulled up by the right tail of the extrapolation and scores worse on a log scale),
+    or a point fit's value. ``log_draws`` holds draws of the posterior predictive *log*
+    error of one replicate, shape ``(S, Q)``, or ``None`` for a point forecast.
     """
 
     curve_id: str
     sizes: np.ndarray
-    mean: np.ndarray
+    point: np.ndarray
     log_draws: np.ndarray | None
 
 
@@ -271,7 +273,7 @@ def curve_route(curves: pd.DataFrame, curve_id: str, sizes: np.ndarray
 
 def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
                        rng: np.random.Generator) -> Forecast:
-    """Forecast from a posterior of any family: mean of E(x) and predictive log-error draws.
+    """Forecast from a posterior of any family: median of E(x) and predictive log-error draws.
 
     E(x) is :meth:`Posterior.error_draws` along the curve (``sizes`` on its varying axis).
     One predictive draw per posterior draw: ``log E_s(x) + sigma_s(x) * eps`` with
@@ -282,7 +284,7 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     --------
     >>> f = posterior_forecast(post, "gap|none|n_sim=0", np.array([800.0, 1600.0]),
     ...                        np.random.default_rng(0))  # doctest: +SKIP
-    >>> f.mean.shape, f.log_draws.shape  # doctest: +SKIP
+    >>> f.point.shape, f.log_draws.shape  # doctest: +SKIP
     ((2,), (4000, 2))
     """
     sizes = np.asarray(sizes, dtype=float)
@@ -291,7 +293,7 @@ def posterior_forecast(post: Posterior, curve_id: str, sizes: np.ndarray,
     sigma = np.asarray(post.noise_draws(task, src, np.atleast_1d(n_sim),
                                         np.atleast_1d(n_real)))              # (S, Q)
     noise = noise_mod.standard_noise(rng, post.nu_draws, expected.shape)
-    return Forecast(curve_id, sizes, expected.mean(axis=0),
+    return Forecast(curve_id, sizes, np.median(expected, axis=0),
                     np.log(expected) + sigma * noise)
 
 
@@ -362,7 +364,7 @@ def score_forecast(forecast: Forecast, sizes: np.ndarray, errors: np.ndarray,
     Returns
     -------
     DataFrame
-        ``size, extrapolation, n_obs, observed_mean, predicted_mean, abs_log_error, cov50,
+        ``size, extrapolation, n_obs, observed_mean, predicted, abs_log_error, cov50,
         cov90, crps`` (coverages NaN for a point forecast).
 
     Examples
@@ -377,7 +379,7 @@ def score_forecast(forecast: Forecast, sizes: np.ndarray, errors: np.ndarray,
         obs = errors[sizes == size]
         log_obs = np.log(obs)
         if forecast.log_draws is None:
-            crps, cov50, cov90 = float(np.mean(np.abs(np.log(forecast.mean[q]) - log_obs))), \
+            crps, cov50, cov90 = float(np.mean(np.abs(np.log(forecast.point[q]) - log_obs))), \
                 np.nan, np.nan
         else:
             draws = forecast.log_draws[:, q]
@@ -386,8 +388,8 @@ def score_forecast(forecast: Forecast, sizes: np.ndarray, errors: np.ndarray,
             cov90 = float(interval_hits(draws, log_obs, 0.9).mean())
         rows.append({"size": float(size), "extrapolation": float(size) / train_max,
                      "n_obs": len(obs), "observed_mean": float(obs.mean()),
-                     "predicted_mean": float(forecast.mean[q]),
-                     "abs_log_error": float(abs_log_error(forecast.mean[q], obs.mean())),
+                     "predicted": float(forecast.point[q]),
+                     "abs_log_error": float(abs_log_error(forecast.point[q], obs.mean())),
                      "cov50": cov50, "cov90": cov90, "crps": crps})
     return pd.DataFrame(rows)
 

@@ -140,7 +140,7 @@ class BacktestResult:
     points : pandas.DataFrame
         One row per method, curve and held-out size: ``method, curve_id, size,
         extrapolation`` (size / largest training size), ``n_obs`` (held-out replicates),
-        ``observed_mean, predicted_mean, abs_log_error, cov50, cov90, crps``.
+        ``observed_mean, predicted, abs_log_error, cov50, cov90, crps``.
     curves : pandas.DataFrame
         Every input curve with its cutoff, training / held-out sizes and ``status``
         (``scored``, ``train_only``, ``skipped``) and ``reason``.
@@ -153,7 +153,7 @@ class BacktestResult:
     --------
     >>> pts = pd.DataFrame({"method": "least_squares", "curve_id": "c", "size": [8.0, 16.0],
     ...     "extrapolation": [2.0, 4.0], "n_obs": 1, "observed_mean": 1.0,
-    ...     "predicted_mean": [1.0, 2.0], "abs_log_error": [0.0, 0.5], "cov50": np.nan,
+    ...     "predicted": [1.0, 2.0], "abs_log_error": [0.0, 0.5], "cov50": np.nan,
     ...     "cov90": np.nan, "crps": [0.0, 0.5]})
     >>> r = BacktestResult(points=pts, curves=pd.DataFrame(), fits=pd.DataFrame(),
     ...                    settings={"rule": "sizes <= 4"})
@@ -202,7 +202,7 @@ class BacktestResult:
         row = overall.loc[main]
         top = float(self.points["size"].max())
         n_curves = self.points["curve_id"].nunique()
-        text = (f"Fitting on {rule}, {_SUBJECTS.get(main, main)} mean prediction of "
+        text = (f"Fitting on {rule}, {_SUBJECTS.get(main, main)} prediction of "
                 f"the held-out sizes of {n_curves} curve(s) (up to {top:g}, at most "
                 f"{row['max_extrapolation']:.3g}x the largest training size) was off by a "
                 f"median {_pct(row['male'])}")

@@ -149,7 +149,8 @@ class Family:
         scale, the noise and ``nu``: the same list at fit time and on reload.
         """
         want = [*self.uses, *(p.name for p in self.params if not p.pooled),
-                *(n for p in self.params if p.pooled for n in p.prior_names), "sigma", "nu",
+                *(n for p in self.params if p.pooled for n in p.prior_names),
+                *(f"{p.name}_trend" for p in self.params if p.pooled), "sigma", "nu",
                 "disc_sigma", "sigma_slope", "sigma_slope_mu", "sigma_slope_sigma", "split_sigma"]
         seen: list[str] = []
         for n in want:

@@ -4,7 +4,9 @@ For a family with parameters ``params`` (see :class:`models.families.base.Param`
 
     unpooled  theta[j]  ~ prior_theta                        one per level entry
     pooled    theta[j]  = theta_mu + theta_sigma * theta_z[j],   theta_z ~ Normal(0, 1)
-              (``pooling="route"``: theta_mu[r_j], theta_sigma[r_j] of curve j's route)
+              (``pooling="route"``: theta_mu[r_j], theta_sigma[r_j] of curve j's route;
+              ``trend="size"``: plus theta_trend[r_j] v_j, v_j the centred log fixed
+              size of curve j, :mod:`models.families.trend`)
     exp_as    exp(theta) stored under its own name (alpha = exp(log_alpha))
     derived   the family's deterministic parameters (log_c, log_a, ...)
     noise     sigma[g] ~ prior_sigma                          one per noise group, at
@@ -47,11 +49,12 @@ import numpy as np
 from sim2real.models.data.design import Design, make_design, replicate_cells
 from sim2real.models.families import noise as noise_mod
 from sim2real.models.families import replicates as rep
+from sim2real.models.families import trend as trend_mod
 from sim2real.models.families.discrepancy import Knots
 from sim2real.models.families.ops import pytensor_ops
 from sim2real.models.inference.spec import ModelSpec
 
-__all__ = ["build_model", "discrepancy_knots", "make_design"]
+__all__ = ["build_model", "discrepancy_knots", "make_design", "population_trend"]
 
 
 def build_model(design: Design, spec: ModelSpec) -> Any:
@@ -73,12 +76,14 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
     pools = design.pools if spec.resolved_pooling == "route" else {}
     for labels, _ in pools.values():
         coords["pool"] = labels
+    trend = population_trend(design, spec)
     with pm.Model(coords=coords) as model:
         p: dict[str, Any] = {}
         for par in family.params:
             if par.pooled:
                 p[par.name] = _non_centered(par.name, priors, par.level,
-                                            pools.get(par.level))
+                                            pools.get(par.level),
+                                            trend if par.level == "curve" else None)
             else:
                 p[par.name] = priors[par.name].create(par.name, dims=par.level)
             if par.exp_as:
@@ -106,18 +111,39 @@ def build_model(design: Design, spec: ModelSpec) -> Any:
 
 
 def _non_centered(name: str, priors: Mapping[str, Any], level: str,
-                  pool: tuple[list[str], np.ndarray] | None = None) -> Any:
+                  pool: tuple[list[str], np.ndarray] | None = None,
+                  trend: np.ndarray | None = None) -> Any:
     """``name = name_mu + name_sigma * name_z`` per entry of ``level`` (one ``name_mu`` and
-    ``name_sigma``, or one per population of ``pool``: labels and each entry's index)."""
+    ``name_sigma``, or one per population of ``pool``: labels and each entry's index),
+    plus ``name_trend * trend`` where a covariate ``trend`` (one per entry) is given."""
     import pymc as pm
 
     dims = "pool" if pool is not None else None
     mu = priors[f"{name}_mu"].create(f"{name}_mu", dims=dims)
     sd = priors[f"{name}_sigma"].create(f"{name}_sigma", dims=dims)
+    slope = None
+    if trend is not None:
+        slope = priors[f"{name}{trend_mod.SUFFIX}"].create(f"{name}{trend_mod.SUFFIX}",
+                                                           dims=dims)
     if pool is not None:
         mu, sd = mu[pool[1]], sd[pool[1]]
+        slope = None if slope is None else slope[pool[1]]
+    if slope is not None:
+        mu = mu + slope * trend
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=level)
     return pm.Deterministic(name, mu + sd * z, dims=level)
+
+
+def population_trend(design: Design, spec: ModelSpec) -> np.ndarray | None:
+    """The trend covariate of the curves (``None``: no trend term in the model: the spec
+    has none, or no population's curves differ in their fixed size)."""
+    if spec.resolved_trend != "size" or design.layout != "curve":
+        return None
+    n = len(design.coords["curve"])
+    pool = design.pools["curve"][1] if spec.resolved_pooling == "route" \
+        else np.zeros(n, dtype=np.int64)
+    v = trend_mod.covariate(design.refs["curve"]["log_fixed"], pool)
+    return v if len(trend_mod.varying_pools(v, pool)) else None
 
 
 def discrepancy_knots(design: Design, spec: ModelSpec) -> Knots | None:

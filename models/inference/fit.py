@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim2real.models.data.contract import CurveData, load_curves
-from sim2real.models.data.design import make_design
+from sim2real.models.data.design import Design, make_design, pooled_populations
 from sim2real.models.errors import ConvergenceWarning, warn_at_caller
 from sim2real.models.inference.build import build_model
 from sim2real.models.inference.diagnostics import compute_diagnostics, warn_if_failed
@@ -67,13 +67,36 @@ def fit(data: CurveData | pd.DataFrame | str | Path, spec: ModelSpec | None = No
     sampler = sampler or SamplerConfig()
     sampler.validate()
     design = make_design(curves, spec.model_family.layout)
-    idata = sample_model(build_model(design, spec), sampler, n_curves=design.n_groups)
+    idata = sample_model(build_model(design, spec), sampler,
+                         n_curves=sampler_population_size(design, spec))
     idata.posterior = public_draws(idata.posterior)
     diagnostics = compute_diagnostics(
         idata, var_names=spec.model_family.diagnostic_vars(idata.posterior))
     warn_if_failed(diagnostics)
     return Posterior(idata=idata, data=curves, spec=spec, sampler=sampler,
                      diagnostics=diagnostics)
+
+
+def sampler_population_size(design: Design, spec: ModelSpec) -> int:
+    """The curve count the default ``target_accept`` is chosen for.
+
+    Under route pooling each population is identified only by its own curves, so the
+    smallest population sets the step size; otherwise every noise group counts.
+
+    Examples
+    --------
+    >>> d = Design("curve", {"curve": ["a|none|n_sim=0", "b|none|n_sim=0", "a|db|n_real=9"]},
+    ...            {}, {}, np.zeros(0), np.zeros(0), {},
+    ...            pools={"curve": (["scratch", "transfer:db"], np.array([0, 0, 1]))})
+    >>> sampler_population_size(d, ModelSpec(pooling="route"))
+    1
+    >>> sampler_population_size(d, ModelSpec(pooling="all"))
+    3
+    """
+    if spec.resolved_pooling != "route":
+        return design.n_groups
+    return min(design.n_groups,
+               *(len(m) for m in pooled_populations(design, "route").values()))
 
 
 def sample_model(model: Any, config: SamplerConfig, n_curves: int) -> Any:

@@ -26,10 +26,11 @@ from sim2real.models.families import AUTO, DEFAULT_FAMILY, Family, get_family, r
 from sim2real.models.families import discrepancy as disc
 from sim2real.models.families import noise as noise_mod
 from sim2real.models.families import replicates as rep
+from sim2real.models.families import trend as trend_mod
 from sim2real.models.families.priors import Prior, resolve_priors
 
 LIKELIHOODS = ("normal", "student_t")
-POOLINGS = ("all", "route")
+POOLINGS = ("auto", "all", "route")
 BACKENDS = ("nutpie", "pymc")
 
 
@@ -68,9 +69,16 @@ class ModelSpec:
         replicates are independent given the curve; ``"auto"`` (default) ``split``. Files
         written before the option read as ``"independent"``.
     pooling : str
-        Populations of the pooled curve parameters: ``"all"`` one population for every
-        curve (default); ``"route"`` one per route (scratch curves, and the transfer curves
-        of each source), each with the family's default hyperpriors (surfaces: ``all``).
+        Populations of the pooled curve parameters: ``"route"`` one per route (scratch
+        curves, and the transfer curves of each source), each with the family's default
+        hyperpriors; ``"all"`` one population for every curve; ``"auto"`` (default)
+        ``route`` on curve families (surfaces: ``all``, they separate the routes by
+        level already). Files written before the option read as ``"all"``.
+    trend : str
+        Population trend (:mod:`models.families.trend`): ``"size"`` the population mean of
+        every pooled curve parameter is linear in the log of the curve's fixed size (a
+        transfer curve's ``n_real``; curve families only, opt-in); ``"none"`` (default) a
+        constant mean. Files written before the option read as ``"none"``.
     """
 
     family: str = DEFAULT_FAMILY
@@ -80,12 +88,21 @@ class ModelSpec:
     discrepancy_length: float = disc.DEFAULT_LENGTH
     noise: str = "auto"
     replicates: str = "auto"
-    pooling: str = "all"
+    pooling: str = "auto"
+    trend: str = "none"
+
+    @property
+    def resolved_trend(self) -> str:
+        """``"size"`` or ``"none"``: the population trend the model is built with."""
+        if self.trend == "size" and self.family != AUTO \
+                and self.model_family.layout == "curve":
+            return "size"
+        return "none"
 
     @property
     def resolved_pooling(self) -> str:
         """``"route"`` or ``"all"``: the populations the curve parameters are pooled in."""
-        if self.pooling == "route" and self.family != AUTO \
+        if self.pooling in ("route", "auto") and self.family != AUTO \
                 and self.model_family.layout == "curve":
             return "route"
         return "all"
@@ -127,6 +144,7 @@ class ModelSpec:
         priors are checked once :meth:`resolve` has chosen the family)."""
         for name, kinds in (("discrepancy", disc.KINDS), ("noise", noise_mod.KINDS),
                             ("replicates", rep.KINDS), ("pooling", POOLINGS),
+                            ("trend", trend_mod.KINDS),
                             ("likelihood", LIKELIHOODS)):
             if getattr(self, name) not in kinds:
                 raise SpecError(f"unknown {name} '{getattr(self, name)}'. Fix: use one of "
@@ -151,6 +169,8 @@ class ModelSpec:
             defaults.update(noise_mod.PRIORS)
         if self.resolved_replicates == "split":
             defaults.update(rep.PRIORS)
+        if self.resolved_trend == "size":
+            defaults.update(trend_mod.priors_for(self.model_family.pooled))
         return resolve_priors(self.priors, defaults, f"family '{self.family}'")
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,7 +179,7 @@ class ModelSpec:
                 "priors": {k: v.to_dict() for k, v in self.priors.items()},
                 "discrepancy": self.discrepancy,
                 "discrepancy_length": self.discrepancy_length, "noise": self.noise,
-                "replicates": self.replicates, "pooling": self.pooling}
+                "replicates": self.replicates, "pooling": self.pooling, "trend": self.trend}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
@@ -172,11 +192,13 @@ class ModelSpec:
                                                      disc.DEFAULT_LENGTH)),
                    noise=str(data.get("noise", "constant")),
                    replicates=str(data.get("replicates", "independent")),
-                   pooling=str(data.get("pooling", "all")))
+                   pooling=str(data.get("pooling", "all")),
+                   trend=str(data.get("trend", "none")))
 
     def __hash__(self) -> int:
         return hash((self.family, self.likelihood, self.discrepancy,
                      self.discrepancy_length, self.noise, self.replicates, self.pooling,
+                     self.trend,
                      tuple(sorted(
             (k, str(v.to_dict())) for k, v in self.priors.items()))))
 
@@ -193,7 +215,8 @@ class SamplerConfig:
         Random seed (sampling is reproducible for a fixed seed and backend).
     target_accept : float or None
         NUTS target acceptance; ``None`` picks 0.99 below 5 curves, 0.95 below 20, else 0.9
-        (few curves leave the population scales weakly identified).
+        (few curves leave the population scales weakly identified). Under route pooling
+        the count is that of the smallest population (``fit.sampler_population_size``).
     backend : str
         ``"nutpie"`` (default, fastest) or ``"pymc"`` (PyMC's own NUTS).
     progress : bool

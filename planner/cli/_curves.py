@@ -69,9 +69,13 @@ def fit(
         "auto (default: split), split (runs of one task and seed share an offset: they "
         "share the seed's test split; prior split_sigma) or independent."))] = "auto",
     pooling: Annotated[str, typer.Option(help=(
-        "all (default: one population for every curve's exponent and floor fraction) or "
-        "route (one population per route: scratch curves, each source's transfer "
-        "curves)."))] = "all",
+        "auto (default: route on curve families), route (one population per route for "
+        "the exponents and floor fractions: scratch curves, each source's transfer "
+        "curves) or all (one population for every curve)."))] = "auto",
+    trend: Annotated[str, typer.Option(help=(
+        "none (default) or size (curve families: the population means of the exponents "
+        "and floor fractions are linear in the log of each transfer curve's fixed "
+        "n_real; priors <param>_trend)."))] = "none",
 ) -> None:
     """Fit a model family (default: the joint E(n_sim, n_real) surface where the data
     has an n_sim x n_real grid, else the hierarchical power law with a floor) and save it.
@@ -82,14 +86,15 @@ def fit(
     fit_and_save(curves, out, family=family, likelihood=likelihood, prior=prior,
                  draws=draws, tune=tune, chains=chains, seed=seed,
                  target_accept=target_accept, backend=backend, discrepancy=discrepancy,
-                 noise=noise, replicates=replicates, pooling=pooling)
+                 noise=noise, replicates=replicates, pooling=pooling, trend=trend)
 
 
 def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
                  prior: list[str] | None, draws: int, tune: int, chains: int, seed: int,
                  target_accept: float | None = None, backend: str = "nutpie",
                  discrepancy: str = "auto", noise: str = "auto",
-                 replicates: str = "auto", pooling: str = "all") -> None:
+                 replicates: str = "auto", pooling: str = "auto",
+                 trend: str = "none") -> None:
     """Body of ``fit`` and ``fit-surface``: validate, sample, save, print the summary."""
     from sim2real.models.inference.fit import as_curve_data
     from sim2real.models.inference.fit import fit as fit_model
@@ -101,7 +106,8 @@ def fit_and_save(curves: Path, out: Path, *, family: str, likelihood: str,
         spec = ModelSpec(family=family, likelihood=likelihood,
                          priors=parse_prior_options(prior),
                          discrepancy=discrepancy, noise=noise,
-                         replicates=replicates, pooling=pooling).resolve(data)
+                         replicates=replicates, pooling=pooling,
+                         trend=trend).resolve(data)
         spec.validate()
         family = spec.family
         sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed,

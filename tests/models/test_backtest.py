@@ -108,7 +108,7 @@ def _points(method: str, ale: list[float], cov90: list[float], n_obs: list[int],
     k = len(ale)
     return pd.DataFrame({"method": method, "curve_id": ["a"] * (k - 1) + ["b"],
                          "size": np.arange(k, dtype=float) + 10, "extrapolation": 2.0,
-                         "n_obs": n_obs, "observed_mean": 1.0, "predicted_mean": 1.0,
+                         "n_obs": n_obs, "observed_mean": 1.0, "predicted": 1.0,
                          "abs_log_error": ale, "cov50": np.multiply(cov90, 0.5),
                          "cov90": cov90, "crps": crps})
 
@@ -202,6 +202,16 @@ def test_least_squares_backtest_recovers_exact_power_laws() -> None:
         run_backtest(df, train_fraction=0.125, methods=["ridge"])
 
 
+def test_posterior_point_forecast_is_the_median(hand_built_posterior: Callable[..., Any]
+                                                ) -> None:
+    post = hand_built_posterior(jitter=0.3)   # spread draws: mean and median differ
+    sizes = np.array([100.0, 4000.0])
+    f = posterior_forecast(post, "t|none|n_sim=0", sizes, np.random.default_rng(0))
+    e = post.error_draws("t", "none", 0.0, sizes)
+    np.testing.assert_allclose(f.point, np.median(e, axis=0))
+    assert np.all(np.abs(f.point - e.mean(axis=0)) > 1e-6)
+
+
 def test_curve_route_holds_the_fixed_size(simple_table: pd.DataFrame) -> None:
     curves = load_curves(simple_table).curves
     sizes = np.array([7.0, 9.0])
@@ -217,9 +227,9 @@ def test_posterior_forecast_adds_replicate_noise(hand_built_posterior: Callable[
     post = hand_built_posterior()  # no jitter: every draw is the law; sigma = 0.05
     sizes = np.array([100.0, 400.0])
     f = posterior_forecast(post, "t|none|n_sim=0", sizes, np.random.default_rng(0))
-    np.testing.assert_allclose(f.mean, 0.2 + 2.0 * sizes ** -0.5, rtol=1e-10)
+    np.testing.assert_allclose(f.point, 0.2 + 2.0 * sizes ** -0.5, rtol=1e-10)
     assert f.log_draws is not None and f.log_draws.shape == (post.n_draws, 2)
-    np.testing.assert_allclose(f.log_draws.mean(0), np.log(f.mean), atol=0.02)
+    np.testing.assert_allclose(f.log_draws.mean(0), np.log(f.point), atol=0.02)
     np.testing.assert_allclose(f.log_draws.std(0), 0.05, rtol=0.25)
 
 

@@ -216,7 +216,7 @@ def test_backtest_forecasts_along_every_measured_curve(prior_post: Posterior) ->
         sizes = np.array([2.0, 4.0]) * float(size_max)
         f = posterior_forecast(prior_post, cid, sizes, rng)
         assert f.log_draws is not None and f.log_draws.shape == (CHAINS * DRAWS, 2)
-        assert np.isfinite(f.log_draws).all() and np.isfinite(f.mean).all()
+        assert np.isfinite(f.log_draws).all() and np.isfinite(f.point).all()
     if prior_post.nu_draws is not None:
         assert prior_post.nu_draws.shape == (CHAINS * DRAWS,)
 

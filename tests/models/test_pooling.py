@@ -16,8 +16,12 @@ from sim2real.models.inference.spec import ModelSpec
 
 
 def test_spec_pooling_field() -> None:
-    assert ModelSpec().resolved_pooling == "all"
+    assert ModelSpec().pooling == "auto"
+    assert ModelSpec().resolved_pooling == "route"                              # the default
+    assert ModelSpec(pooling="all").resolved_pooling == "all"
     assert ModelSpec(pooling="route").resolved_pooling == "route"
+    assert ModelSpec(family="auto").resolved_pooling == "all"                   # until resolved
+    assert ModelSpec(family="edt").resolved_pooling == "all"
     assert ModelSpec(family="edt", pooling="route").resolved_pooling == "all"   # surfaces
     assert ModelSpec.from_dict({"family": "power_law_floor"}).pooling == "all"
     spec = ModelSpec(pooling="route")
@@ -41,8 +45,8 @@ def test_route_pooling_gives_each_route_its_population(simple_table: pd.DataFram
     table = simple_table.copy()
     table["error"] *= np.exp(np.random.default_rng(0).normal(0, 0.05, len(table)))
     design = make_design(load_curves(table), "curve")
-    one = build_model(design, ModelSpec(discrepancy="none"))
-    by_route = build_model(design, ModelSpec(discrepancy="none", pooling="route"))
+    one = build_model(design, ModelSpec(discrepancy="none", pooling="all"))
+    by_route = build_model(design, ModelSpec(discrepancy="none"))         # the default
     assert one.named_vars_to_dims.get("log_alpha_mu") is None
     assert by_route.named_vars_to_dims["log_alpha_mu"] == ("pool",)
     assert list(by_route.coords["pool"]) == ["scratch", "transfer:dft"]
@@ -56,3 +60,17 @@ def test_route_pooling_gives_each_route_its_population(simple_table: pd.DataFram
     k = design.pools["curve"][1]
     alpha = prior["log_alpha"].values.reshape(400, -1)
     assert np.corrcoef(alpha[:, 0], mu[:, k[0]])[0, 1] > 0.5
+
+
+def test_route_pooling_samples_for_its_smallest_population() -> None:
+    from sim2real.models.examples import example_path
+    from sim2real.models.inference.fit import sampler_population_size
+    from sim2real.models.inference.spec import SamplerConfig
+
+    design = make_design(load_curves(example_path("synthetic")), "curve")
+    routes = ModelSpec(pooling="route")
+    smallest = sampler_population_size(design, routes)
+    assert smallest == min(np.bincount(design.pools["curve"][1]))
+    assert sampler_population_size(design, ModelSpec(pooling="all")) == design.n_groups
+    assert SamplerConfig().resolved_target_accept(smallest) == 0.99
+    assert SamplerConfig().resolved_target_accept(design.n_groups) == 0.95

@@ -83,7 +83,7 @@ def test_hierarchical_backtest_with_train_max(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "not scored: t|none|n_sim=0: no size above 400" in text
-    assert "Fitting on sizes <= 400, the hierarchical model's mean prediction" in text
+    assert "Fitting on sizes <= 400, the hierarchical model's prediction" in text
     assert "90% predictive intervals covered" in text
     payload = json.loads(out.read_text())
     overall = {row["method"]: row for row in payload["overall"]}

@@ -32,8 +32,12 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from scipy.optimize import curve_fit
 from scipy.special import expit, log_expit
 
 from sim2real.models.evaluation.point_draws import CurveDraws, PowerLawDraws
@@ -88,14 +92,19 @@ def _log_q1(theta: np.ndarray, y_mean: float) -> np.ndarray:
 
 
 def _normalized(logw: np.ndarray) -> np.ndarray:
+    """Normalized weights; non-finite log weights count as 0 (all of them: uniform)."""
+    logw = np.where(np.isfinite(logw), logw, -np.inf)
+    if not np.isfinite(logw.max()):
+        return np.full(len(logw), 1.0 / len(logw))
     w = np.exp(logw - logw.max())
     return w / w.sum()
 
 
 def curve_posterior(x: np.ndarray, err: np.ndarray, scale: float, draws: int,
-                    rng: np.random.Generator, n: int = N_PROPOSAL
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Draws of ``(c, d, alpha)`` of ``E = c + d x^-alpha`` and the final ESS."""
+                    rng: np.random.Generator, n: int = N_PROPOSAL, with_sigma: bool = False
+                    ) -> tuple[Any, ...]:
+    """Draws of ``(c, d, alpha)`` of ``E = c + d x^-alpha`` and the final ESS (with
+    ``with_sigma``: ``(c, d, alpha, sigma, ess)``, ``sigma`` the log-noise sd draws)."""
     x_ref = float(np.exp(np.mean(np.log(np.unique(x)))))
     lx = np.log(x / x_ref)[None, :]
     y = np.log(err / scale)[None, :]
@@ -105,6 +114,8 @@ def curve_posterior(x: np.ndarray, err: np.ndarray, scale: float, draws: int,
     for _ in range(STAGES):
         mu = w @ theta
         cov = np.cov(theta.T, aweights=w) * INFLATE + 1e-6 * np.eye(4)
+        if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
+            break
         k = int(0.9 * n)
         theta = np.vstack([rng.multivariate_normal(mu, cov, size=k),
                            _stage1(n - k, y_mean, rng)[0]])
@@ -115,20 +126,92 @@ def curve_posterior(x: np.ndarray, err: np.ndarray, scale: float, draws: int,
     pick = rng.choice(len(w), size=draws, p=w)
     t = theta[pick]
     e_ref, f, alpha = scale * np.exp(t[:, 0]), expit(t[:, 1]), np.exp(t[:, 2])
+    if with_sigma:
+        return e_ref * f, e_ref * (1 - f) * x_ref ** alpha, alpha, np.exp(t[:, 3]), ess
     return e_ref * f, e_ref * (1 - f) * x_ref ** alpha, alpha, ess
 
 
+class NoisyPowerLawDraws(PowerLawDraws):
+    """:class:`PowerLawDraws` with per-curve run-noise draws (``noise_draws``), so the
+    planner's probabilities are those of one training run (``probability_of="run"``)."""
+
+    def __init__(self, curves: dict[tuple[str, str], CurveDraws],
+                 sigma: dict[tuple[str, str], np.ndarray]) -> None:
+        super().__init__(curves)
+        self.sigma = dict(sigma)
+
+    def noise_draws(self, task: str, sim_source: str, n_sim: Any, n_real: Any) -> np.ndarray:
+        """Log-noise sd draws ``(S,)`` of the curve (one level at every size)."""
+        return self.sigma[(task, sim_source)]
+
+
 def is_posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator,
-                 m0: float) -> PowerLawDraws:
+                 m0: float, noise: bool = False) -> PowerLawDraws:
     """Importance-sampling posterior of every curve of a benchmark table.
 
     Database curves are functions of ``n_sim`` at their measured ``n_real`` (``m0``).
+    ``noise``: a :class:`NoisyPowerLawDraws` carrying the posterior of the log-noise sd
+    (the spread of single rows around the curve: seed effect and noise together).
     """
     scales = table.groupby("task")["error"].median()
+    curves, sigma = {}, {}
+    for (t, r), rows in table.groupby(["task", "sim_source"]):
+        x = (rows["n_real"] if r == "none" else rows["n_sim"]).to_numpy(float)
+        c, d, a, s, _ = curve_posterior(x, rows["error"].to_numpy(float), float(scales[t]),
+                                        draws, rng, with_sigma=True)
+        curves[(str(t), str(r))] = CurveDraws(c, d, a, None if r == "none" else m0)
+        sigma[(str(t), str(r))] = s
+    if noise:
+        return NoisyPowerLawDraws(curves, sigma)
+    return PowerLawDraws(curves)
+
+
+def laplace_posterior(table: pd.DataFrame, draws: int, rng: np.random.Generator,
+                      m0: float) -> PowerLawDraws:
+    """The issue-4 stand-in: a least-squares Laplace posterior of every curve, truncated
+    to the prior support (database curves at their measured ``n_real``, ``m0``)."""
     curves = {}
     for (t, r), rows in table.groupby(["task", "sim_source"]):
         x = (rows["n_real"] if r == "none" else rows["n_sim"]).to_numpy(float)
-        c, d, a, _ = curve_posterior(x, rows["error"].to_numpy(float), float(scales[t]),
-                                     draws, rng)
-        curves[(str(t), str(r))] = CurveDraws(c, d, a, None if r == "none" else m0)
+        y = np.log(rows["error"].to_numpy(float))
+
+        def f(xx: np.ndarray, lc: float, ld: float, a: float) -> np.ndarray:
+            return np.log(np.exp(lc) + np.exp(ld) * xx ** (-a))
+
+        p0 = [np.log(np.exp(y).min() * 0.5), np.log(np.exp(y).max()) + 0.5 * np.log(x.min()),
+              0.5]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                p, cov = curve_fit(f, x, y, p0=p0, bounds=([-12, -12, 0.02], [5, 25, 2.5]),
+                                   maxfev=4000)
+            except RuntimeError:
+                p, cov = np.array(p0), np.diag([1.0, 1.0, 0.04])
+        if not np.all(np.isfinite(cov)):
+            cov = np.diag([1.0, 1.0, 0.04])
+        z = _truncated_draws(p, cov, draws, rng, float(rows.groupby(x)["error"].mean().min()))
+        curves[(str(t), str(r))] = CurveDraws(np.exp(z[:, 0]), np.exp(z[:, 1]), z[:, 2],
+                                              None if r == "none" else m0)
     return PowerLawDraws(curves)
+
+
+def _truncated_draws(p: np.ndarray, cov: np.ndarray, draws: int, rng: np.random.Generator,
+                     e_min: float) -> np.ndarray:
+    """Gaussian draws restricted to the prior support: floor c <= smallest seed-mean error,
+    ``0.05 <= alpha <= 1.5``, ``log c, log d`` in [-12, 25] (rejection, then clipping)."""
+    cov = cov + 1e-9 * np.eye(3)
+    kept = np.empty((0, 3))
+    for _ in range(20):
+        z = rng.multivariate_normal(p, cov, size=4 * draws, check_valid="ignore")
+        ok = ((z[:, 0] <= np.log(e_min)) & (z[:, 2] >= 0.05) & (z[:, 2] <= 1.5)
+              & (np.abs(z[:, :2]) < 25).all(1))
+        kept = np.vstack([kept, z[ok]])
+        if len(kept) >= draws:
+            return kept[:draws]
+    z = rng.multivariate_normal(p, cov, size=draws, check_valid="ignore")
+    z[:, 0] = np.minimum(z[:, 0], np.log(e_min))
+    z[:, 1] = np.clip(z[:, 1], -12, 25)
+    z[:, 2] = np.clip(z[:, 2], 0.05, 1.5)
+    if len(kept):
+        z[: len(kept)] = kept
+    return z

@@ -182,17 +182,35 @@ def run(names: list[str], fraction: float, draws: int, tune: int, chains: int,
 def discrepancy_spec(kind: str = "auto", length: float | None = None,
                      scale: float | None = None, noise: str = "auto",
                      replicates: str = "auto", pooling: str = "auto",
-                     trend: str = "none") -> ModelSpec:
+                     trend: str = "none", prior_options: list[str] | None = None,
+                     ) -> ModelSpec:
     """The default family with a discrepancy setting (``scale``: a LogNormal prior on the
-    discrepancy scale centred there, sd 0.25 on the log scale) and a noise model."""
+    discrepancy scale centred there, sd 0.25 on the log scale), a noise model and prior
+    overrides (``prior_options``: ``NAME=Distribution(...)`` strings, as ``--prior``)."""
+    from sim2real.models.errors import SpecError
     from sim2real.models.families.discrepancy import DEFAULT_LENGTH
     from sim2real.models.families.priors import Prior
 
     priors = {} if scale is None else {
         "disc_sigma": Prior("LogNormal", mu=float(np.log(scale)), sigma=0.25)}
-    return ModelSpec(discrepancy=kind, priors=priors, noise=noise, replicates=replicates,
+    for option in prior_options or []:
+        name, sep, text = option.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise SystemExit(f"--prior {option!r}: expected NAME=Distribution(...), e.g. "
+                             "'logit_f_mu=Normal(mu=-2.5, sigma=1.5)'")
+        try:
+            priors[name.strip()] = Prior.parse(text)
+        except SpecError as exc:
+            raise SystemExit(f"--prior {option!r}: {exc}") from None
+    spec = ModelSpec(discrepancy=kind, priors=priors, noise=noise, replicates=replicates,
                      pooling=pooling, trend=trend,
                      discrepancy_length=DEFAULT_LENGTH if length is None else length)
+    if prior_options:
+        try:
+            spec.resolved_priors()
+        except SpecError as exc:
+            raise SystemExit(f"--prior: {exc}") from None
+    return spec
 
 
 def summary_table(points: pd.DataFrame) -> pd.DataFrame:
@@ -255,6 +273,10 @@ def main() -> None:
     parser.add_argument("--trend", default="none",
                         help="population trend of the pooled parameters in the log fixed "
                              "size: none (the default model's) or size")
+    parser.add_argument("--prior", action="append", default=[], metavar="NAME=DIST(...)",
+                        help="override one prior of the Bayesian fits (repeatable), e.g. "
+                             "--prior 'logit_f_mu=Normal(mu=-2.5, sigma=1.5)'; names as in "
+                             "docs/models.md (logit_f_mu, logit_f_sigma, log_alpha_mu, ...)")
     parser.add_argument("--calibration", type=int, default=0, metavar="N",
                         help="only run N well-specified population datasets and report the "
                              "coverage of the true E(x) and of replicates")
@@ -271,11 +293,15 @@ def main() -> None:
           f"draws, {args.tune} tuning; train on sizes <= {args.train_fraction:g} x largest")
     start = time.perf_counter()
     spec = discrepancy_spec(args.discrepancy, args.discrepancy_length, args.disc_scale,
-                            args.noise, args.replicates, args.pooling, args.trend)
+                            args.noise, args.replicates, args.pooling, args.trend,
+                            args.prior)
     print(f"model: {spec.family}, discrepancy {spec.resolved_discrepancy} "
           f"(length {spec.discrepancy_length:g}), noise {spec.resolved_noise}, "
           f"replicates {spec.resolved_replicates}, pooling {spec.resolved_pooling}, "
-          f"trend {spec.resolved_trend}")
+          f"trend {spec.resolved_trend}"
+          + "".join(f"; prior {name} ~ {prior.distribution}("
+                    + ", ".join(f"{k}={x:g}" for k, x in prior.params.items()) + ")"
+                    for name, prior in spec.priors.items()))
     points, curves, fits, _ = run(names, args.train_fraction, args.draws, args.tune,
                                   args.chains, args.seed, methods, spec)
     table = summary_table(points)

@@ -9,9 +9,12 @@ along a curve, noise falling with size, 1-4 tasks and databases, experiment pric
 (seeds 10000+; headline figures).
 
 Protocol (nothing a strategy sees depends on the truth): every strategy starts from the
-same noisy early curves (3 seeds per size). Before each of at most ``--rounds`` rounds it
-stops if its *own measurements* meet every target (per task, the best route's seed-mean
-error at its largest size). Otherwise it gets the round's budget, fixed from what the user
+same noisy early curves (3 seeds per size). Before each of at most ``--rounds`` rounds a
+baseline stops if its *own measurements* meet every target (per task, the best route's
+seed-mean error at its largest size); a posterior strategy (``--stop posterior``)
+ignores that yardstick, plans every round and lets its posterior's run-level
+probability decide (an empty plan buys nothing that round; ``--stop measured``: the
+baselines' rule). Otherwise it gets the round's budget, fixed from what the user
 knows: ``--budget-x`` times the money spent on the early curves (the same every round;
 default 5, chosen so that three rounds cover the oracle cost in every tuning world), buys
 a batch, measures the new sizes (same 3 seeds:
@@ -81,6 +84,8 @@ from sim2real.planner.optim.sequential import plan_next_round
 PROBABILITY = 0.95  # required probability: chosen on the tuning set (sections/planner.md)
 SCHEDULE = "ratio"  # sequential policy's probability schedule (--schedule)
 POSTERIOR = "is"  # "is" (importance sampling, default), "laplace" or "mcmc" (--posterior)
+STOP = "posterior"  # when posterior strategies stop (--stop); chosen on the tuning set
+POSTERIOR_STRATEGIES = ("bayesian", "bayesian_oneshot")
 BUDGET_X = 5.0  # per-round budget: this many times the early curves' cost (--budget-x)
 SETS = {"tuning": (0, 60), "scoring": (10_000, 300)}  # (first world seed, default count)
 COLUMNS = ["task", "sim_source", "n_sim", "n_real", "seed", "error", "metric"]
@@ -204,8 +209,9 @@ def run_world(w: World, spec: str, seed: int, rounds: int, budget_x: float, draw
     spent, played = 0.0, 0
     bought: dict[str, float] = {}
     targets = dict(w.targets)
+    by_posterior = STOP == "posterior" and parse_strategy(spec)[0] in POSTERIOR_STRATEGIES
     for r in range(rounds):
-        if measured_met(table, targets) == set(w.tasks):
+        if not by_posterior and measured_met(table, targets) == set(w.tasks):
             break
         sit = Situation(table, list(w.tasks), list(w.dbs), dict(w.prices), targets, dict(m),
                         dict(n), budget_x * known, rounds - r)
@@ -308,6 +314,10 @@ def parse_args() -> argparse.Namespace:
                         help="per-round budget = this x the early curves' cost")
     parser.add_argument("--schedule", choices=("ratio", "geometric"), default=SCHEDULE)
     parser.add_argument("--posterior", choices=("is", "laplace", "mcmc"), default=POSTERIOR)
+    parser.add_argument("--stop", choices=("posterior", "measured"), default=STOP,
+                        help="posterior strategies plan every round and buy what their "
+                        "posterior asks for (posterior) or stop, like the baselines, when "
+                        "their measurements meet the targets (measured)")
     parser.add_argument("--strategies", default=",".join(DEFAULT_STRATEGIES))
     parser.add_argument("--csv", default=None, help="per-world results (rewritten per world)")
     parser.add_argument("--merge", nargs="+", default=None, help="only report on these CSVs")
@@ -324,11 +334,11 @@ def main() -> None:
         df = pd.concat([pd.read_csv(f) for f in args.merge], ignore_index=True)
         report(df, args.headline, args.figure, args.budget_x * args.rounds)
         return
-    globals().update(POSTERIOR=args.posterior, SCHEDULE=args.schedule)
+    globals().update(POSTERIOR=args.posterior, SCHEDULE=args.schedule, STOP=args.stop)
     torch.set_num_threads(1)
     print(f"set {args.set}, generator {args.generator} (version {GENERATOR_VERSION}), "
           f"{args.rounds} rounds, round budget {args.budget_x} x early spend, {args.draws} "
-          f"posterior draws ({args.posterior}), {args.schedule} schedule")
+          f"posterior draws ({args.posterior}), {args.schedule} schedule, stop {args.stop}")
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"torch threads 1, python {platform.python_version()}")
     if args.timing:

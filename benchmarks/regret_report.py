@@ -97,8 +97,8 @@ def failure_modes(df: pd.DataFrame, headline: str, total_budget_x: float) -> Non
         return
     stopped = g["measured_met"]
     under = ~stopped & (g["cost"] < g["oracle"])
-    print(f"{headline}: {len(g)} run-level failures: {int(stopped.sum())} stopped because "
-          f"its measurements met the targets (a fresh run then missed; "
+    print(f"{headline}: {len(g)} run-level failures: {int(stopped.sum())} ended with "
+          f"its own measurements meeting the targets (a fresh run then missed; "
           f"{int((stopped & ~g['met_expected']).sum())} with the expected error above "
           f"the target too), {int(under.sum())} never measured the targets met and spent "
           f"less than the oracle, {int((~stopped & ~under).sum())} never measured them met "

@@ -136,3 +136,27 @@ def test_run_level_success_uses_noise(pr: ModuleType, rw: ModuleType) -> None:
     assert len(run) >= 10 and all(expected)       # the oracle meets the expected error
     assert not all(run)                           # a fresh run at the oracle's size often not
     assert 0.2 < float(np.mean(p)) < 0.8
+
+
+def test_posterior_strategies_do_not_stop_on_reused_seeds(
+        pr: ModuleType, rw: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def planner(spec, sit, rng, draws):         # buys once, then nothing
+        calls.append(spec)
+        return {"real:" + sit.tasks[0]: 10.0} if len(calls) == 1 else {}
+
+    w = rw.honest_world(2)
+    monkeypatch.setattr(pr, "choose", planner)
+    monkeypatch.setattr(pr, "measured_met", lambda table, targets: set(w.tasks))
+    monkeypatch.setattr(pr, "STOP", "posterior")
+    out = pr.run_world(w, "bayesian:p=0.9", 0, 3, 2.0, 16)
+    # measurements "meet" the targets from the start, yet the posterior strategy plans;
+    # and goes on planning every round (an empty plan waits for the next requirement)
+    assert calls == ["bayesian:p=0.9"] * 3 and out["rounds_used"] == 3
+    calls.clear()
+    out = pr.run_world(w, "ls_margin:m=0.2", 0, 3, 2.0, 16)
+    assert calls == [] and out["rounds_used"] == 0         # baselines: measured rule
+    monkeypatch.setattr(pr, "STOP", "measured")
+    out = pr.run_world(w, "bayesian:p=0.9", 0, 3, 2.0, 16)
+    assert calls == [] and out["rounds_used"] == 0

@@ -127,6 +127,10 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
     if payload["provenance"].get("fallback"):
         console.print(f"[yellow]Note:[/yellow] {escape(payload['provenance']['fallback'])}.",
                       soft_wrap=True, highlight=False)
+    if payload["provenance"].get("out_of_reach_note"):
+        console.print(f"[yellow]Note:[/yellow] "
+                      f"{escape(payload['provenance']['out_of_reach_note'])}.",
+                      soft_wrap=True, highlight=False)
     for f in payload.get("flip_points", []):
         where = (f"flips at {f['ratio']:,.3g} simulations per experiment"
                  if f["ratio"] is not None else f"does not flip ({f['note']})")

@@ -20,17 +20,10 @@ from typing import Any
 from sim2real.models.errors import PlanningError
 from sim2real.planner.acquisition.objectives import Objective
 from sim2real.planner.optim.optimizer import plan_batch
-from sim2real.planner.optim.problem import OperatingPoint, PlanProblem
+from sim2real.planner.optim.problem import PlanProblem, advance
 from sim2real.planner.optim.result import PlanResult
 from sim2real.planner.optim.sequential import plan_next_round
 from sim2real.planner.protocols import ErrorModel
-
-
-def advance(op: OperatingPoint, allocation: dict[str, int]) -> OperatingPoint:
-    """Operating point after acquiring ``allocation``."""
-    n_sim = {k: v + allocation.get(k[1], 0) for k, v in op.n_sim.items()}
-    n_real = {t: v + allocation.get("real:" + t, 0) for t, v in op.n_real.items()}
-    return OperatingPoint(n_sim, dict(op.curve_n_real), n_real)
 
 
 def plan_rounds(model: ErrorModel, problem: PlanProblem, objective: Objective,

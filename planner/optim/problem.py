@@ -317,7 +317,7 @@ class PlanProblem:
         """Same problem with every set-up-cost source outside ``used`` capped at 0."""
         sources = tuple(s if s.setup == 0 or s.name in used or s.lower() > 0
                         else replace(s, max=0, min=0) for s in self.sources)
-        return PlanProblem(sources, self.budget, self.operating, self.targets, self.weights)
+        return replace(self, sources=sources)
 
     def source(self, name: str) -> Source:
         """Look a source up by name."""
@@ -333,11 +333,25 @@ class PlanProblem:
 
     def with_budget(self, budget: float) -> PlanProblem:
         """Same problem with another total budget."""
-        return PlanProblem(self.sources, budget, self.operating, self.targets, self.weights)
+        return replace(self, budget=budget)
 
     def with_operating(self, operating: OperatingPoint) -> PlanProblem:
         """Same problem at another operating point."""
-        return PlanProblem(self.sources, self.budget, operating, self.targets, self.weights)
+        return replace(self, operating=operating)
+
+
+def advance(op: OperatingPoint, allocation: Mapping[str, float]) -> OperatingPoint:
+    """Operating point after acquiring ``allocation`` (source name -> new samples).
+
+    Examples
+    --------
+    >>> op = OperatingPoint({("a", "mp"): 100.0}, {("a", "mp"): 10.0}, {"a": 10.0})
+    >>> advance(op, {"mp": 50, "real:a": 5}).n_real
+    {'a': 15.0}
+    """
+    n_sim = {k: v + allocation.get(k[1], 0) for k, v in op.n_sim.items()}
+    n_real = {t: v + allocation.get("real:" + t, 0) for t, v in op.n_real.items()}
+    return OperatingPoint(n_sim, dict(op.curve_n_real), n_real)
 
 
 def _example(known_db: set[str], problem: PlanProblem) -> str:

@@ -16,7 +16,11 @@ With ``K`` rounds left (this one included) the policy asks:
   It buys what is likely needed among the posterior draws this round can reach and leaves
   the rest (e.g. an uncertain floor) to be learned from its measurements.
 
-A round whose requirement already holds recommends an empty batch. When no posterior draw
+A round whose requirement already holds without new data takes the next round's
+requirement instead (an empty early batch brings no measurement, so waiting learns
+nothing): the policy moves down the schedule until a requirement is unmet, and recommends
+an empty batch only when the final joint requirement ``p`` already holds
+(``provenance["rounds_advanced"]`` counts the steps). When no posterior draw
 can meet any target at all, :func:`planner.optim.optimizer.plan_batch` lowers the expected
 error instead (``provenance["fallback"]``), in early rounds as in the last.
 
@@ -33,15 +37,20 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from sim2real.models.errors import PlanningError
-from sim2real.planner.acquisition.objectives import min_cost_with_probability
+from sim2real.planner.acquisition.objectives import (
+    Objective,
+    expected_error,
+    min_cost_with_probability,
+)
 from sim2real.planner.optim.evaluate import TaskErrorEvaluator
-from sim2real.planner.optim.optimizer import plan_batch
-from sim2real.planner.optim.problem import PlanProblem
+from sim2real.planner.optim.optimizer import plan_batch, summarize
+from sim2real.planner.optim.problem import PlanProblem, advance
 from sim2real.planner.optim.result import PlanResult
 from sim2real.planner.protocols import ErrorModel
 
@@ -124,22 +133,103 @@ def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: 
     >>> plan_next_round(model, problem, 0.9, remaining=2).objective  # doctest: +SKIP
     'min_cost_with_probability'
     """
-    p = round_probability(final_probability, remaining, schedule)
+    round_probability(final_probability, remaining, schedule)        # validates the input
     kwargs.setdefault("maxiter", MAXITER)
     prov = dict(kwargs.pop("provenance", None) or {})
     prov.update({"policy": "sequential", "schedule": schedule,
-                 "final_probability": final_probability, "remaining_rounds": remaining,
-                 "round_probability": round(p, 6)})
-    if remaining == 1:
-        prov["requirement"] = "all targets jointly"
-        return plan_batch(model, problem, min_cost_with_probability(p, penalty),
-                          provenance=prov, **kwargs)
+                 "final_probability": final_probability, "remaining_rounds": remaining})
     reach = reachable_probability(model, problem)
-    levels = {t: min(p * v, 0.999) for t, v in reach.items()}
-    prov.update({"requirement": "each target (share of the reachable probability)",
-                 "p_reachable_at_cap": reach, "levels": levels})
-    objective = min_cost_with_probability(p, penalty, joint=False, levels=levels)
-    return plan_batch(model, problem, objective, provenance=prov, **kwargs)
+    now = probability_now(model, problem)
+    step = remaining
+    while step > 1:
+        p = round_probability(final_probability, step, schedule)
+        levels = {t: min(p * v, 0.999) for t, v in reach.items()}
+        if any(now.get(t, 0.0) < level for t, level in levels.items()):
+            break
+        step -= 1
+    prov["rounds_advanced"] = remaining - step
+    p = round_probability(final_probability, step, schedule)
+    prov["round_probability"] = round(p, 6)
+    if step == 1:
+        prov["requirement"] = "all targets jointly"
+        objective = min_cost_with_probability(p, penalty)
+    else:
+        prov.update({"requirement": "each target (share of the reachable probability)",
+                     "p_reachable_at_cap": reach, "levels": levels})
+        objective = min_cost_with_probability(p, penalty, joint=False, levels=levels)
+    res = plan_batch(model, problem, objective, provenance=prov, **kwargs)
+    return top_up_out_of_reach(model, problem, res, objective,
+                               {t: v for t, v in reach.items() if v < p}, **kwargs)
+
+
+def top_up_out_of_reach(model: ErrorModel, problem: PlanProblem, result: PlanResult,
+                        objective: Objective, lost: dict[str, float],
+                        **kwargs: Any) -> PlanResult:
+    """Spend what the round leaves on the targets out of the round's reach.
+
+    ``lost`` maps the tasks whose probability with every source at its largest count is
+    below the round's requirement to that probability. The requirement (a share of that
+    probability) asks almost nothing of such a task, so it would get nothing in this
+    round and, when the next budget is no larger, in every later one, although more data
+    on it is the only way to learn that the fitted form was too pessimistic. The budget
+    the batch leaves is spent lowering the expected error of those tasks, at the sizes
+    after the batch (unless :func:`planner.optim.optimizer.plan_batch` already fell back
+    to the expected error). ``provenance["out_of_reach"]`` names them and
+    ``provenance["top_up"]`` is what was added.
+
+    Examples
+    --------
+    >>> res = plan_next_round(model, problem, 0.9, remaining=2)  # doctest: +SKIP
+    >>> res.provenance.get("out_of_reach")  # doctest: +SKIP
+    ['task1']
+    """
+    left = problem.budget - result.total_cost
+    if not lost or left <= 0 or "fallback" in result.provenance:
+        return result
+    bought = result.allocation
+    sources = tuple(replace(
+        s, min=0, setup=0.0 if bought.get(s.name, 0) > 0 else s.setup,
+        max=None if s.max is None else s.max - bought.get(s.name, 0),
+        budget=None if s.budget is None else max(
+            s.budget - _spent_on(s, bought.get(s.name, 0)), 0.0))
+        for s in problem.sources)
+    sub = replace(problem, sources=sources, budget=left,
+                  operating=advance(problem.operating, bought))
+    weights = {t: float(t in lost) for t in problem.tasks}
+    extra = plan_batch(model, sub, expected_error(weights), **kwargs)
+    if extra.total_cost <= 0:
+        return result
+    counts = np.array([bought.get(n, 0) + extra.allocation.get(n, 0) for n in problem.names])
+    top = {k: v for k, v in extra.allocation.items() if v > 0}
+    prov = {**result.provenance, "out_of_reach": sorted(lost), "top_up": top,
+            "out_of_reach_note": (
+                f"target(s) of {', '.join(sorted(lost))} are out of this round's reach "
+                f"(P <= {max(lost.values()):.2f} with every source at its largest count, "
+                f"below the round's {float(result.provenance.get('round_probability', 0)):.2f}"
+                f"); the budget left after the requirement buys "
+                f"{', '.join(f'{v:,} {k}' for k, v in top.items())} to lower their "
+                "expected error, since only new data can show the fitted curve was too "
+                "pessimistic")}
+    return summarize(TaskErrorEvaluator(model, problem), problem, counts, objective,
+                     result.objective, prov)
+
+
+def probability_now(model: ErrorModel, problem: PlanProblem) -> dict[str, float]:
+    """Per task with a target, P(target met) with no new data (the empty batch).
+
+    Examples
+    --------
+    >>> probability_now(model, problem)  # doctest: +SKIP
+    {'gap': 0.41}
+    """
+    ev = TaskErrorEvaluator(model, problem)
+    draws = np.asarray(ev(np.zeros((1, len(problem.names)))))[:, 0, :]   # (S, T)
+    return {t: float(np.mean(draws[:, k] <= problem.targets[t]))
+            for k, t in enumerate(ev.tasks) if t in problem.targets}
+
+
+def _spent_on(source: Any, count: int) -> float:
+    return count * source.cost + (source.setup if count > 0 else 0.0)
 
 
 def reachable_probability(model: ErrorModel, problem: PlanProblem) -> dict[str, float]:

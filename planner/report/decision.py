@@ -119,6 +119,9 @@ def decision_warnings(plan: Mapping[str, Any], required: float | None,
     fallback = plan.get("provenance", {}).get("fallback")
     if fallback:
         out.append(f"The targets cannot be approached within this budget: {fallback}.")
+    reach_note = plan.get("provenance", {}).get("out_of_reach_note")
+    if reach_note:
+        out.append(reach_note[0].upper() + reach_note[1:] + ".")
     if plan["total_cost"] <= 0:
         out.append("The recommendation is to buy nothing: within this budget no batch "
                    "improves the objective by more than it costs.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -103,3 +104,49 @@ def test_levels_override_per_task_requirement_and_are_checked() -> None:
     assert res.p_target["a"] >= 0.9
     with pytest.raises(PlanningError, match="levels"):
         min_cost_with_probability(0.5, levels={"a": 1.0})
+
+
+def test_early_round_already_met_takes_the_next_rounds_requirement() -> None:
+    # each task meets its target now with P ~ 0.6, above round 1's 0.3 of 0.9: an empty
+    # batch would bring no data, so the round asks for round 2's 0.45, then 0.9 jointly
+    from sim2real.planner.optim.sequential import probability_now
+
+    model, prob = _two_tasks()
+    now = probability_now(model, prob)
+    assert all(0.5 < v < 0.7 for v in now.values())
+    res = plan_next_round(model, prob, 0.9, remaining=3)
+    prov = res.provenance
+    assert prov["rounds_advanced"] == 2 and prov["requirement"] == "all targets jointly"
+    assert prov["round_probability"] == pytest.approx(0.9)
+    assert res.total_cost > 0 and res.p_all_targets is not None
+    assert res.p_all_targets >= 0.9
+    # a round whose own share is unmet keeps it (task b is far off now)
+    far = dataclasses.replace(prob, targets={"a": 0.2, "b": 0.1})
+    assert probability_now(model, far)["b"] < 0.1
+    kept = plan_next_round(model, far, 0.9, remaining=3)
+    assert kept.provenance["rounds_advanced"] == 0
+    assert kept.provenance["round_probability"] == pytest.approx(0.3)
+
+
+def test_a_target_out_of_reach_gets_the_rest_of_the_budget() -> None:
+    # task b's target is below every draw's floor (0.05): no batch can raise its
+    # probability, so the probability requirement alone would never buy it data
+    model, prob = _two_tasks()
+    prob = dataclasses.replace(prob, targets={"a": 0.2, "b": 0.04}, budget=20_000.0)
+    for remaining in (3, 1):
+        res = plan_next_round(model, prob, 0.9, remaining=remaining)
+        prov = res.provenance
+        assert prov["out_of_reach"] == ["b"] and prov["top_up"]["real:b"] > 0
+        assert res.allocation["real:b"] == prov["top_up"]["real:b"]
+        assert res.allocation["real:a"] > 0                    # a still gets its share
+        assert 0.9 * 20_000.0 < res.total_cost <= 20_000.0
+        assert res.expected_error["b"].mean < res.current_error["b"].mean
+        assert "out of this round's reach" in prov["out_of_reach_note"]
+        from sim2real.planner.report.decision import decision_warnings
+        warned = decision_warnings({"provenance": prov, "total_cost": res.total_cost},
+                                   0.9, None)
+        assert any(w.startswith("Target(s) of b are out of") for w in warned)
+    # every target within reach: nothing is topped up
+    easy = plan_next_round(model, dataclasses.replace(prob, targets={"a": 0.2, "b": 0.2}),
+                           0.9, remaining=1)
+    assert "out_of_reach" not in easy.provenance and easy.total_cost < 20_000.0

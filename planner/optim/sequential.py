@@ -138,8 +138,9 @@ def plan_next_round(model: ErrorModel, problem: PlanProblem, final_probability: 
     prov = dict(kwargs.pop("provenance", None) or {})
     prov.update({"policy": "sequential", "schedule": schedule,
                  "final_probability": final_probability, "remaining_rounds": remaining})
-    reach = reachable_probability(model, problem)
-    now = probability_now(model, problem)
+    ev = TaskErrorEvaluator(model, problem)
+    reach = _p_met(ev, problem.upper)
+    now = _p_met(ev, np.zeros(len(problem.names)))
     step = remaining
     while step > 1:
         p = round_probability(final_probability, step, schedule)
@@ -187,31 +188,50 @@ def top_up_out_of_reach(model: ErrorModel, problem: PlanProblem, result: PlanRes
     if not lost or left <= 0 or "fallback" in result.provenance:
         return result
     bought = result.allocation
+    have = np.array([bought.get(n, 0) for n in problem.names], dtype=float)
+    spent = problem.batch_cost(np.diag(have))                  # money per source so far
     sources = tuple(replace(
-        s, min=0, setup=0.0 if bought.get(s.name, 0) > 0 else s.setup,
-        max=None if s.max is None else s.max - bought.get(s.name, 0),
-        budget=None if s.budget is None else max(
-            s.budget - _spent_on(s, bought.get(s.name, 0)), 0.0))
-        for s in problem.sources)
+        s, min=0, setup=0.0 if k > 0 else s.setup,
+        max=None if s.max is None else s.max - int(k),
+        budget=None if s.budget is None else max(s.budget - float(m), 0.0))
+        for s, k, m in zip(problem.sources, have, spent, strict=True))
     sub = replace(problem, sources=sources, budget=left,
                   operating=advance(problem.operating, bought))
     weights = {t: float(t in lost) for t in problem.tasks}
     extra = plan_batch(model, sub, expected_error(weights), **kwargs)
     if extra.total_cost <= 0:
         return result
-    counts = np.array([bought.get(n, 0) + extra.allocation.get(n, 0) for n in problem.names])
+    counts = have + np.array([extra.allocation.get(n, 0) for n in problem.names])
     top = {k: v for k, v in extra.allocation.items() if v > 0}
     prov = {**result.provenance, "out_of_reach": sorted(lost), "top_up": top,
-            "out_of_reach_note": (
-                f"target(s) of {', '.join(sorted(lost))} are out of this round's reach "
-                f"(P <= {max(lost.values()):.2f} with every source at its largest count, "
-                f"below the round's {float(result.provenance.get('round_probability', 0)):.2f}"
-                f"); the budget left after the requirement buys "
-                f"{', '.join(f'{v:,} {k}' for k, v in top.items())} to lower their "
-                "expected error, since only new data can show the fitted curve was too "
-                "pessimistic")}
+            "out_of_reach_note": out_of_reach_note(
+                lost, float(result.provenance.get("round_probability", 0.0)), top)}
     return summarize(TaskErrorEvaluator(model, problem), problem, counts, objective,
                      result.objective, prov)
+
+
+def out_of_reach_note(lost: dict[str, float], required: float, top: dict[str, int]) -> str:
+    """The sentence ``plan`` and the report show for a top-up.
+
+    Examples
+    --------
+    >>> out_of_reach_note({"b": 0.0}, 0.9, {"real:b": 120})[:48]
+    "target(s) of b are out of this round's reach (P "
+    """
+    bought = ", ".join(f"{v:,} {k}" for k, v in top.items())
+    return (f"target(s) of {', '.join(sorted(lost))} are out of this round's reach "
+            f"(P <= {max(lost.values()):.2f} with every source at its largest count, below "
+            f"the round's {required:.2f}); the budget left after the requirement buys "
+            f"{bought} to lower their expected error, since only new data can show the "
+            "fitted curve was too pessimistic")
+
+
+def _p_met(ev: TaskErrorEvaluator, counts: np.ndarray) -> dict[str, float]:
+    """Per task with a target, P(target met) after buying ``counts`` (one batch)."""
+    draws = np.asarray(ev(np.asarray(counts, dtype=float)[None, :]))[:, 0, :]   # (S, T)
+    targets = ev.problem.targets
+    return {t: float(np.mean(draws[:, k] <= targets[t]))
+            for k, t in enumerate(ev.tasks) if t in targets}
 
 
 def probability_now(model: ErrorModel, problem: PlanProblem) -> dict[str, float]:
@@ -222,14 +242,7 @@ def probability_now(model: ErrorModel, problem: PlanProblem) -> dict[str, float]
     >>> probability_now(model, problem)  # doctest: +SKIP
     {'gap': 0.41}
     """
-    ev = TaskErrorEvaluator(model, problem)
-    draws = np.asarray(ev(np.zeros((1, len(problem.names)))))[:, 0, :]   # (S, T)
-    return {t: float(np.mean(draws[:, k] <= problem.targets[t]))
-            for k, t in enumerate(ev.tasks) if t in problem.targets}
-
-
-def _spent_on(source: Any, count: int) -> float:
-    return count * source.cost + (source.setup if count > 0 else 0.0)
+    return _p_met(TaskErrorEvaluator(model, problem), np.zeros(len(problem.names)))
 
 
 def reachable_probability(model: ErrorModel, problem: PlanProblem) -> dict[str, float]:
@@ -244,7 +257,4 @@ def reachable_probability(model: ErrorModel, problem: PlanProblem) -> dict[str, 
     >>> reachable_probability(model, problem)  # doctest: +SKIP
     {'gap': 0.62}
     """
-    ev = TaskErrorEvaluator(model, problem)
-    draws = np.asarray(ev(problem.upper[None, :]))[:, 0, :]          # (S, T)
-    return {t: float(np.mean(draws[:, k] <= problem.targets[t]))
-            for k, t in enumerate(ev.tasks) if t in problem.targets}
+    return _p_met(TaskErrorEvaluator(model, problem), problem.upper)

@@ -29,7 +29,10 @@ over fresh seeds), at *expected-error* level when the deployed routes' true erro
 
 Strategies (``name:knob=value``; see ``STRATEGY_KNOBS``): ``bayesian`` (sequential policy,
 :func:`planner.optim.sequential.plan_next_round`, knob ``p`` = required probability),
-``bayesian_oneshot`` (every round the joint ``p``), ``plug_in``, ``greedy_mean``,
+``bayesian_oneshot`` (every round the joint ``p``), ``bayesian_pilot`` (``bayesian``, but
+before a non-final round it buys a pilot instead when
+:func:`planner.optim.preposterior.pilot_value` recommends one; knob ``w`` = simulated
+truths per candidate), ``plug_in``, ``greedy_mean``,
 ``uniform_by_cost``, ``all_simulation``, ``all_experiment`` (today's strategies), and the
 baselines of ``regret_baselines.py`` (``ls_margin:m``, ``ls_bootstrap:q``, ``mahmood:k``,
 ``until_flat:thr``). Bayesian posteriors: the importance-sampling stand-in
@@ -77,6 +80,7 @@ from sim2real.planner.acquisition import expected_error, min_cost_with_probabili
 from sim2real.planner.optim.baselines import _start, greedy_mean
 from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 from sim2real.planner.optim.optimizer import plan_batch
+from sim2real.planner.optim.preposterior import pilot_value
 from sim2real.planner.optim.problem import PlanProblem, Source, operating_point_from_table
 from sim2real.planner.optim.repair import repair
 from sim2real.planner.optim.sequential import plan_next_round
@@ -85,11 +89,14 @@ PROBABILITY = 0.95  # required probability: chosen on the tuning set (sections/p
 SCHEDULE = "ratio"  # sequential policy's probability schedule (--schedule)
 POSTERIOR = "is"  # "is" (importance sampling, default), "laplace" or "mcmc" (--posterior)
 STOP = "posterior"  # when posterior strategies stop (--stop); chosen on the tuning set
-POSTERIOR_STRATEGIES = ("bayesian", "bayesian_oneshot")
+POSTERIOR_STRATEGIES = ("bayesian", "bayesian_oneshot", "bayesian_pilot")
+PILOT_WORLDS = 8  # simulated truths per candidate pilot of bayesian_pilot (knob w)
+PILOT = "__pilot__"  # marks a batch that is a pilot (popped by run_world)
 BUDGET_X = 5.0  # per-round budget: this many times the early curves' cost (--budget-x)
 SETS = {"tuning": (0, 60), "scoring": (10_000, 300)}  # (first world seed, default count)
 COLUMNS = ["task", "sim_source", "n_sim", "n_real", "seed", "error", "metric"]
-STRATEGY_KNOBS = {"bayesian": "p", "bayesian_oneshot": "p", "plug_in": "p",
+STRATEGY_KNOBS = {"bayesian": "p", "bayesian_oneshot": "p", "bayesian_pilot": "p",
+                  "plug_in": "p",
                   **{k: v[1] for k, v in BASELINES.items()}}
 DEFAULT_STRATEGIES = (
     "bayesian:p=0.8", "bayesian:p=0.9", "bayesian:p=0.95", "bayesian_oneshot:p=0.95",
@@ -120,9 +127,10 @@ class Lab:
 
 
 def parse_strategy(spec: str) -> tuple[str, dict[str, float]]:
-    """``"ls_margin:m=0.2"`` -> ``("ls_margin", {"m": 0.2})``."""
+    """``"ls_margin:m=0.2"`` -> ``("ls_margin", {"m": 0.2})``; several knobs are joined
+    by ``+`` (``"bayesian_pilot:p=0.95+w=16"``)."""
     name, _, rest = spec.partition(":")
-    knobs = {k: float(v) for k, v in (kv.split("=") for kv in rest.split(",") if kv)}
+    knobs = {k: float(v) for k, v in (kv.split("=") for kv in rest.split("+") if kv)}
     return name, knobs
 
 
@@ -169,6 +177,14 @@ def choose_planner(name: str, knobs: dict[str, float], sit: Situation,
     if name == "bayesian":
         res = plan_next_round(posterior(sit.table, draws, rng), problem, p, sit.remaining,
                               schedule=SCHEDULE, **opt)
+    elif name == "bayesian_pilot":
+        model = posterior(sit.table, draws, rng)
+        if sit.remaining > 1:
+            value = pilot_value(model, problem, p, worlds=int(knobs.get("w", PILOT_WORLDS)),
+                                seed=int(rng.integers(2**31)))
+            if value.recommended is not None:
+                return {**{k: float(v) for k, v in value.recommended.items()}, PILOT: 1.0}
+        res = plan_next_round(model, problem, p, sit.remaining, schedule=SCHEDULE, **opt)
     elif name == "bayesian_oneshot":
         res = plan_batch(posterior(sit.table, draws, rng), problem, obj, **opt)
     elif name == "plug_in":
@@ -206,7 +222,8 @@ def run_world(w: World, spec: str, seed: int, rounds: int, budget_x: float, draw
     table = lab.early_table()
     m, n = dict.fromkeys(w.tasks, M0), dict.fromkeys(w.dbs, N0)
     known = w.early_spend()            # prices x sizes: what the user paid for the curves
-    spent, played = 0.0, 0
+    spent, played, pilots = 0.0, 0, 0
+    spread = alpha_spread(table, w.seed)
     bought: dict[str, float] = {}
     targets = dict(w.targets)
     by_posterior = STOP == "posterior" and parse_strategy(spec)[0] in POSTERIOR_STRATEGIES
@@ -216,6 +233,7 @@ def run_world(w: World, spec: str, seed: int, rounds: int, budget_x: float, draw
         sit = Situation(table, list(w.tasks), list(w.dbs), dict(w.prices), targets, dict(m),
                         dict(n), budget_x * known, rounds - r)
         batch = choose(spec, sit, rng, draws)
+        pilots += int(batch.pop(PILOT, 0.0))
         played += 1
         new: list[tuple] = []
         for name, k in batch.items():
@@ -234,8 +252,18 @@ def run_world(w: World, spec: str, seed: int, rounds: int, budget_x: float, draw
         if new:
             table = pd.concat([table, pd.DataFrame(new, columns=COLUMNS)], ignore_index=True)
     return {"spent": spent, "bought": bought, "m": m, "n": n, "rounds_used": played,
+            "pilots": pilots, "alpha_spread": spread,
             "deployed": {t: r for t, (r, _) in measured_best(table).items()},
             "measured_met": measured_met(table, targets) == set(w.tasks)}
+
+
+def alpha_spread(table: pd.DataFrame, seed: int, draws: int = 256) -> float:
+    """How poorly the early curves identify the exponents: the largest, over the world's
+    curves, ratio of the 95% to the 5% quantile of the stand-in posterior's ``alpha``
+    (its own seed, so every strategy of a world gets the same value)."""
+    model = is_posterior(table, draws, np.random.default_rng([seed, 99]), M0)
+    return float(max(np.quantile(c.alpha, 0.95) / np.quantile(c.alpha, 0.05)
+                     for c in model.curves.values()))
 
 
 def spend_breakdown(w: World, bought: dict[str, float]) -> tuple[float, float]:
@@ -270,7 +298,8 @@ def score(w: World, out: dict[str, Any]) -> dict[str, Any]:
             "measured_met": out["measured_met"], "cost": out["spent"], "oracle": oracle,
             "ratio": out["spent"] / oracle, "rounds_used": out["rounds_used"],
             "off_route": off, "overshoot": over, "n_tasks": len(w.tasks),
-            "n_dbs": len(w.dbs), "early_spend": w.early_spend()}
+            "n_dbs": len(w.dbs), "early_spend": w.early_spend(),
+            "pilots": out.get("pilots", 0), "alpha_spread": out.get("alpha_spread", np.nan)}
 
 
 def world_seeds(which: str, count: int | None, first: int, shard: str | None) -> list[int]:

@@ -57,6 +57,7 @@ from sim2real.planner.optim.baselines import STRATEGIES
 from sim2real.planner.optim.config import PlanSettings
 from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 from sim2real.planner.optim.multiround import plan_rounds, recommend
+from sim2real.planner.optim.preposterior import forecast_schedule, pilot_value
 from sim2real.planner.optim.problem import (
     REAL_PREFIX,
     PlanProblem,
@@ -70,7 +71,7 @@ from sim2real.planner.report.studies import RATIO_FACTORS, default_budgets
 NETCDF = (".nc", ".netcdf", ".nc4")
 # plan.json layout version: the minor grows with added keys (older readers still work),
 # the major with changes that older readers would misread (they refuse it).
-PLAN_SCHEMA_VERSION = "2.0"
+PLAN_SCHEMA_VERSION = "2.1"
 
 Status = Callable[[str], contextlib.AbstractContextManager[Any]]
 
@@ -288,18 +289,34 @@ def check_priced_routes(problem: Any, rounds: int = 1) -> None:
 
 
 def plan_from_settings(model: Any, settings: Any, source: str | Path,
-                       status: Status = no_status, flips: bool = False
+                       status: Status = no_status, flips: bool = False, *,
+                       forecast_worlds: int = 0, pilot_worlds: int = 0,
+                       advance: Callable[[str], None] | None = None
                        ) -> tuple[dict[str, Any], Any]:
     """Plan with ``settings`` (sequential or multi-round as they say); the plan.json
     payload and the required-size table (``None`` without targets).
 
     ``flips``: also compute the price flip point of every (experiment, database) pair
     (:mod:`planner.optim.flip`), stored under ``flip_points`` with names as given.
+    ``forecast_worlds`` > 0 with ``settings.remaining_rounds`` > 1: the whole schedule
+    (:func:`planner.optim.preposterior.forecast_schedule`) under ``schedule``;
+    ``pilot_worlds`` > 0: the value of a pilot round
+    (:func:`planner.optim.preposterior.pilot_value`) under ``pilot``. ``advance`` is
+    called after every simulated truth of either (progress bars).
     """
 
     check_budget(settings.budget)
     problem, given = settings.problem(operating_point_from_table(model.data.table))
     check_priced_routes(problem, settings.rounds)
+    if (forecast_worlds or pilot_worlds) and not problem.targets:
+        raise PlanningError("--pilot and the schedule forecast need targets: pass --target "
+                            "TASK=ERROR (and the default min_cost_with_probability "
+                            "objective).")
+    if pilot_worlds and settings.objective != "min_cost_with_probability":
+        raise PlanningError(f"--pilot compares against the cheapest batch reaching "
+                            f"--probability; objective '{settings.objective}' has none. Fix: "
+                            "use --objective min_cost_with_probability (the default with "
+                            "targets).")
     obj = make_objective(settings.objective, **settings.objective_kwargs())
     with status("Optimizing the batch (BoTorch)..."):
         result = recommend(model, problem, obj, settings)
@@ -309,7 +326,27 @@ def plan_from_settings(model: Any, settings: Any, source: str | Path,
         with status("Price flip points (re-planning at other experiment prices)..."):
             payload["flip_points"] = flip_payload(model, problem, obj, given, settings.seed,
                                                   result.allocation)
+    if forecast_worlds and settings.remaining_rounds > 1:
+        payload["schedule"] = forecast_schedule(
+            model, problem, settings.probability, settings.remaining_rounds, result,
+            worlds=forecast_worlds, penalty=settings.penalty, seed=settings.seed,
+            progress=advance).to_dict()
+    if pilot_worlds:
+        one_shot = settings.remaining_rounds == 1 and settings.rounds == 1
+        payload["pilot"] = pilot_value(
+            model, problem, settings.probability, commit=result if one_shot else None,
+            worlds=pilot_worlds,
+            penalty=settings.penalty, seed=settings.seed,
+            progress=advance).renamed(given).to_dict()
     return payload, sizes
+
+
+def preposterior_steps(model: Any, settings: Any, forecast_worlds: int,
+                       pilot_worlds: int) -> int:
+    """Progress steps of :func:`plan_from_settings`'s forecasts (one per simulated truth
+    and candidate pilot; candidates are counted as one per priced source)."""
+    steps = forecast_worlds if settings.remaining_rounds > 1 else 0
+    return steps + pilot_worlds * len(settings.costs)
 
 
 def flip_payload(model: Any, problem: Any, objective: Any, given: dict[str, str],

@@ -7,6 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -160,3 +161,24 @@ def test_posterior_strategies_do_not_stop_on_reused_seeds(
     monkeypatch.setattr(pr, "STOP", "measured")
     out = pr.run_world(w, "bayesian:p=0.9", 0, 3, 2.0, 16)
     assert calls == [] and out["rounds_used"] == 0
+
+
+def test_pilot_strategy_marks_its_pilot_batches(pr: ModuleType, rw: ModuleType,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim2real.planner.optim.preposterior import PilotValue
+
+    calls: list[int] = []
+
+    def fake_value(model: Any, problem: Any, p: float, **kw: Any) -> PilotValue:
+        calls.append(int(kw["worlds"]))
+        first = problem.names[0]
+        return PilotValue({first: 10}, 10.0, 0.1, [], {first: 2}, kw["worlds"], 3, "")
+
+    monkeypatch.setattr(pr, "pilot_value", fake_value)
+    w = rw.make_worlds([3])[0]
+    out = pr.run_world(w, "bayesian_pilot:p=0.95+w=5", 1, 3, pr.BUDGET_X, 32)
+    assert calls == [5, 5]                   # asked before each non-final round
+    assert out["pilots"] == 2 and out["rounds_used"] == 3
+    assert np.isfinite(out["alpha_spread"]) and out["alpha_spread"] > 1.0
+    assert pr.parse_strategy("bayesian_pilot:p=0.9+w=16") == ("bayesian_pilot",
+                                                             {"p": 0.9, "w": 16.0})

@@ -31,7 +31,7 @@ from sim2real.models.data.io import atomic_write_text, write_table_atomic
 
 __all__ = ["EXIT_DATA_ERROR", "EXIT_USAGE_ERROR", "atomic_write_text", "configure_logging",
            "console", "err_console", "escape", "fail_on_error", "is_quiet", "note",
-           "print_warnings", "status",
+           "print_warnings", "progress_bar", "status",
            "write_table_atomic"]
 
 EXIT_DATA_ERROR = 1
@@ -156,3 +156,18 @@ def print_warnings(caught: list[warnings.WarningMessage]) -> None:
             seen.add(text)
             console.print(f"[yellow]warning:[/yellow] {escape(text)}", highlight=False,
                           soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Any]:
+    """A rich progress bar; yields ``advance(label)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True, disable=is_quiet()) as bar:
+        task = bar.add_task("report", total=total)
+
+        def advance(label: str) -> None:
+            bar.update(task, advance=1, description=escape(label))
+
+        yield advance

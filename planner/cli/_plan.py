@@ -10,8 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from sim2real.planner.cli._common import console, escape, fail_on_error, note, status
+from sim2real.planner.cli._common import (
+    console,
+    escape,
+    fail_on_error,
+    note,
+    progress_bar,
+    status,
+)
 from sim2real.planner.cli._curves import check_output_path
+from sim2real.planner.defaults import FORECAST_WORLDS, PILOT_WORLDS
 
 SourceArg = Annotated[Path, typer.Argument(help="Posterior (.nc from `sim2real fit`) or a "
                                            "learning-curve table (.csv/.parquet; fitted "
@@ -48,8 +56,20 @@ def plan(
     rounds: Annotated[int | None, typer.Option(help="Number of rounds T (equal budgets; "
                                                "the first is what to do now).")] = None,
     remaining_rounds: Annotated[int | None, typer.Option(
+        "--rounds-left", "--remaining-rounds",
         help="Sequential policy: rounds left including this one (K > 1 asks this batch "
-             "for a share of --probability; plan again after `sim2real update`).")] = None,
+             "for a share of --probability; plan again after `sim2real update`). K > 1 "
+             "also forecasts the whole schedule (see --forecast-worlds).")] = None,
+    forecast_worlds: Annotated[int, typer.Option(
+        min=0, help="Simulated outcomes of the schedule forecast with --rounds-left K > 1 "
+                    "(what triggers each round, expected total cost, failure probability; "
+                    "about K - 1 plans each; 0 skips it).")] = FORECAST_WORLDS,
+    pilot: Annotated[bool, typer.Option(
+        help="Also value a pilot round: a small batch on one source, measured before "
+             "committing to the plan (expected saving in cost-to-target; one plan per "
+             "simulated outcome and candidate).")] = False,
+    pilot_worlds: Annotated[int, typer.Option(
+        min=2, help="Simulated outcomes per candidate pilot.")] = PILOT_WORLDS,
     max_: Annotated[list[str] | None, typer.Option(
         "--max", help="SOURCE=N most new samples of a source (a database's candidates, a "
                       "lab's capacity per round). Repeat.")] = None,
@@ -71,7 +91,7 @@ def plan(
     """Recommend the next batch of simulations and experiments under a budget."""
     from sim2real.planner.cli._inputs import load_plan_config
     from sim2real.planner.optim.config import merge_settings, parse_pairs
-    from sim2real.planner.workflow import plan_from_settings, write_json
+    from sim2real.planner.workflow import plan_from_settings, preposterior_steps, write_json
 
     with fail_on_error():
         settings = merge_settings(load_plan_config(config), budget=budget,
@@ -85,8 +105,13 @@ def plan(
                                   remaining_rounds=remaining_rounds, seed=seed)
         check_output_path(out)
         model = load_model(source)
-        payload, sizes = plan_from_settings(model, settings, source, status=status,
-                                            flips=flip_points)
+        worlds = forecast_worlds if settings.remaining_rounds > 1 else 0
+        with progress_bar(preposterior_steps(model, settings, worlds,
+                                             pilot_worlds if pilot else 0)) as advance:
+            payload, sizes = plan_from_settings(
+                model, settings, source, status=status, flips=flip_points,
+                forecast_worlds=worlds, pilot_worlds=pilot_worlds if pilot else 0,
+                advance=advance)
         write_json(payload, out)
     print_plan(payload, sizes)
     note(f"Plan written to {out}")
@@ -131,6 +156,7 @@ def print_plan(payload: dict[str, Any], sizes: Any) -> None:
         console.print(f"[yellow]Note:[/yellow] "
                       f"{escape(payload['provenance']['out_of_reach_note'])}.",
                       soft_wrap=True, highlight=False)
+    print_preposterior(payload)
     for f in payload.get("flip_points", []):
         where = (f"flips at {f['ratio']:,.3g} simulations per experiment"
                  if f["ratio"] is not None else f"does not flip ({f['note']})")
@@ -258,3 +284,26 @@ def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("exchange")(exchange)
     app.command("update")(update)
+
+
+def print_preposterior(payload: dict[str, Any]) -> None:
+    """The schedule forecast and the pilot value of a plan, if computed."""
+    import pandas as pd
+
+    from sim2real.planner.report.tables import render_frame
+
+    sched = payload.get("schedule")
+    if sched:
+        frame = pd.DataFrame(sched["rounds"]).rename(columns={
+            "share_buying": "share buying", "mean_cost": "mean spend"})
+        console.print(render_frame(frame, title="Sequential schedule (simulated)"))
+        console.print(escape(
+            f"Expected total cost {sched['expected_total_cost']:,.0f} (80% range "
+            f"{sched['cost_q10']:,.0f} to {sched['cost_q90']:,.0f}); P(the final training "
+            f"run misses a target) {sched['failure']:.0%} +- {sched['failure_se']:.0%}."),
+            highlight=False, soft_wrap=True)
+        note(f"Forecast {sched['note']}.")
+    pilot = payload.get("pilot")
+    if pilot:
+        console.print(escape(f"What the next measurement is worth: {pilot['note']}."),
+                      highlight=False, soft_wrap=True)

@@ -5,8 +5,6 @@ Heavy libraries (PyMC, torch, BoTorch, matplotlib) are imported inside the comma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +14,8 @@ from sim2real.planner.cli._common import (
     console,
     escape,
     fail_on_error,
-    is_quiet,
     note,
+    progress_bar,
     status,
     write_table_atomic,
 )
@@ -158,21 +156,6 @@ def _example(example_path: Any, name: str) -> Path:
         return Path(example_path(name))
     except KeyError as exc:
         raise InputDataError(str(exc.args[0])) from exc
-
-
-@contextmanager
-def progress_bar(total: int) -> Iterator[Any]:
-    """A rich progress bar; yields ``advance(label)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True, disable=is_quiet()) as bar:
-        task = bar.add_task("report", total=total)
-
-        def advance(label: str) -> None:
-            bar.update(task, advance=1, description=escape(label))
-
-        yield advance
 
 
 def run_report(model: Any, source: Path, settings: Any, out: Path, **kwargs: Any

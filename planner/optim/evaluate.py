@@ -26,7 +26,11 @@ posterior has ``nu_draws``), with one fixed
 ``eps_s`` per (draw, task): common random numbers, so the planner's objective stays a
 smooth deterministic function of the batch. The route is still chosen on the expected
 error. Models without ``noise_draws`` give expected-error draws either way
-(:attr:`TaskErrorEvaluator.run_noise` says which).
+(:attr:`TaskErrorEvaluator.run_noise` says which). The log factor ``sigma_s eps_s`` is
+clipped to +-``LOG_RUN_CAP`` (a run e^50 times its expected error meets no target either
+way): a posterior whose noise grows with size can reach ``sigma`` in the thousands far
+beyond its data (seen on a non-converged fit of a curve that collapsed to 1e-5), and the
+unclipped factor overflows to ``inf`` with NaN gradients that stop the optimizer.
 
 Examples
 --------
@@ -58,6 +62,8 @@ from sim2real.planner.protocols import ErrorModel
 #: ``expected``: the route with the lowest posterior mean error (the team's choice);
 #: ``hindsight``: the per-draw minimum over routes (optimistic, for comparisons only).
 ROUTE_CHOICES = ("expected", "hindsight")
+#: Largest |log| factor of a run's error over its expected error (see the module docstring).
+LOG_RUN_CAP = 50.0
 
 
 class TaskErrorEvaluator:
@@ -158,6 +164,28 @@ class TaskErrorEvaluator:
         values = stack * xp.stack(noise, 0) if noisy else None
         return choose_route(stack, self.route_choice, values)
 
+    def route_points(self, counts: Any) -> list[tuple[str, str, float, float]]:
+        """``(task, route, n_sim, n_real)`` of every route of every task after buying
+        ``counts`` (1-D, one per source): where a team would train after the batch.
+
+        Examples
+        --------
+        >>> ev.route_points(np.zeros(2))  # doctest: +SKIP
+        [('gap', 'none', 0.0, 40.0), ('gap', 'mp', 5000.0, 40.0)]
+        """
+        X = np.asarray(counts, dtype=float)[None, :]
+        op = self.problem.operating
+        out = []
+        for task in self.tasks:
+            m = float(op.n_real[task] + self._added(X, "real:" + task)[0])
+            for opt in self._options[task]:
+                if opt == NO_SOURCE:
+                    out.append((task, opt, 0.0, m))
+                else:
+                    n = float(op.n_sim[(task, opt)] + self._added(X, opt)[0])
+                    out.append((task, opt, n, float(self._route_n_real(task, opt, m))))
+        return out
+
     def _run_factor(self, task: str, opt: str, n: Any, m: Any, xp: Any) -> Any:
         """``exp(sigma eps)`` ``(S, b)`` of one route at the batch's sizes: the run noise
         is taken where the team would train, not at the current operating point."""
@@ -167,13 +195,15 @@ class TaskErrorEvaluator:
             sigma = np.asarray(sigma, dtype=float)
             if sigma.ndim == 1:                             # a model with one noise level
                 sigma = sigma[:, None]
-            return np.exp(sigma * self._noise[task][:, None])
+            return np.exp(np.clip(sigma * self._noise[task][:, None], -LOG_RUN_CAP,
+                                  LOG_RUN_CAP))
         import torch
 
         sigma = torch.as_tensor(sigma, dtype=torch.float64)
         if sigma.ndim == 1:
             sigma = sigma[:, None]
-        return torch.exp(sigma * torch.as_tensor(self._noise[task], dtype=torch.float64)[:, None])
+        eps = torch.as_tensor(self._noise[task], dtype=torch.float64)[:, None]
+        return torch.exp(torch.clamp(sigma * eps, -LOG_RUN_CAP, LOG_RUN_CAP))
 
     def __call__(self, X: Any, run: bool | None = None) -> Any:
         """Error draws of every task, shape ``(S, b, T)`` (tasks in ``self.tasks`` order);

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sim2real.models.errors import PlanningError
+from sim2real.models.errors import ConvergenceWarning, PlanningError
 from sim2real.planner.acquisition.objectives import (
     Objective,
     ObjectiveContext,
@@ -145,6 +145,7 @@ def relax(evaluator: TaskErrorEvaluator, problem: PlanProblem, objective: Object
     the BoTorch optimum on the unit cube (budget polytope; best multiple on its ray) and
     the simple starts, each rounded onto the grid within the budgets (no search yet)."""
     import torch
+    from botorch.exceptions.errors import OptimizationGradientError
     from botorch.optim import optimize_acqf
 
     from sim2real.planner.acquisition.model import DrawEnsembleModel, PosteriorUtility
@@ -162,14 +163,21 @@ def relax(evaluator: TaskErrorEvaluator, problem: PlanProblem, objective: Object
         bounds = torch.stack([torch.zeros(d), torch.ones(d)]).to(torch.float64)
         coef = -(costs * (hi - lo))[free]
         init = initial_conditions(acq, problem, starts, num_restarts, raw_samples, seed)
-        with warnings.catch_warnings():  # our own initial conditions: no retry wanted
-            warnings.filterwarnings("ignore", message="(?s).*batch_initial_conditions")
-            u, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=init.shape[0],
-                                 batch_initial_conditions=init,
-                                 inequality_constraints=[(free, coef,
-                                                          -problem.free_budget)],
-                                 options={"maxiter": maxiter})
-        starts.insert(0, best_on_ray(ens.to_counts(u.detach()).numpy()[0], problem, score))
+        try:
+            with warnings.catch_warnings():  # our own initial conditions: no retry wanted
+                warnings.filterwarnings("ignore", message="(?s).*batch_initial_conditions")
+                u, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=init.shape[0],
+                                     batch_initial_conditions=init,
+                                     inequality_constraints=[(free, coef,
+                                                              -problem.free_budget)],
+                                     options={"maxiter": maxiter})
+        except OptimizationGradientError as exc:       # non-finite utility gradient
+            warnings.warn(f"the continuous optimizer stopped on a non-finite gradient "
+                          f"({exc}); the batch comes from the simple starts and the integer "
+                          "search only", ConvergenceWarning, stacklevel=2)
+        else:
+            starts.insert(0, best_on_ray(ens.to_counts(u.detach()).numpy()[0], problem,
+                                         score))
     scaled = [_start(problem, idx, f) for f in fractions if f != 1.0
               for idx in _start_sets(problem)]
     rounded = np.unique(np.stack([repair(x, problem) for x in starts + scaled]), axis=0)

@@ -191,7 +191,9 @@ def decision_section(posterior: Any, plan: Mapping[str, Any], problem: Any,
         p_all_targets=plan.get("provenance", {}).get("p_all_targets"),
         rounds=tuple(dict(r) for r in plan.get("rounds", [])),
         exchange=headline, exchange_sentence=exchange_sentence(headline),
-        warnings=(*warnings, *extra_warnings))
+        warnings=(*warnings, *extra_warnings),
+        next_measurement=(plan.get("pilot") or {}).get("note"),
+        schedule=plan.get("schedule"))
 
 
 def _current_errors(posterior: Any, problem: Any) -> dict[tuple[str, str], float]:

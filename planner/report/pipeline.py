@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim2real.models.errors import UnknownCurveError
+from sim2real.models.errors import PlanningError, UnknownCurveError
+from sim2real.planner.defaults import REPORT_PILOT_WORLDS
 from sim2real.planner.report.checks import loo_summary, observation_labels, ppc_summary
 from sim2real.planner.report.content import ReportContent, Reproducibility, build_content
 from sim2real.planner.report.prior_sensitivity import plan_prior_sensitivity
@@ -63,8 +64,31 @@ def command_line(argv: Sequence[str] | None = None) -> str:
 
 
 def study_count(n_budgets: int, n_strategies: int, n_ratios: int) -> int:
-    """Progress steps of :func:`report_content` (studies + 4 fixed steps)."""
-    return n_budgets * n_strategies + n_ratios + 4
+    """Progress steps of :func:`report_content` (studies + 5 fixed steps)."""
+    return n_budgets * n_strategies + n_ratios + 5
+
+
+def report_pilot(model: Any, problem: Any, given: Mapping[str, str], settings: Any,
+                 worlds: int = REPORT_PILOT_WORLDS) -> dict[str, Any] | None:
+    """"What the next measurement is worth" (:func:`planner.optim.preposterior.pilot_value`,
+    names as given) for a plan with targets and the min_cost_with_probability objective;
+    ``None`` otherwise, or when the model has no noise model to simulate measurements.
+
+    Examples
+    --------
+    >>> report_pilot(model, problem, given, settings)["recommended"]  # doctest: +SKIP
+    {'real:gap': 40}
+    """
+    from sim2real.planner.optim.preposterior import pilot_value
+
+    if not problem.targets or settings.objective != "min_cost_with_probability":
+        return None
+    try:
+        value = pilot_value(model, problem, settings.probability, worlds=worlds,
+                            penalty=settings.penalty, seed=settings.seed)
+    except PlanningError:
+        return None
+    return value.renamed(given).to_dict()
 
 
 def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
@@ -127,6 +151,9 @@ def report_content(model: Any, plan: Mapping[str, Any], problem: Any,
         inverse = {v: k for k, v in given.items()}
         flips = [{**f, "experiment": inverse.get(f["experiment"], f["experiment"]),
                   "database": inverse.get(f["database"], f["database"])} for f in flips]
+    step("value of a pilot measurement")
+    if plan.get("pilot") is None:
+        plan = {**plan, "pilot": report_pilot(studied, problem, given, settings)}
     step("model checks: PSIS-LOO and posterior predictive")
     loo, ppc = model_checks(model, settings.seed)
     step("prior sensitivity: reweighting the draws to alternative priors")

@@ -77,6 +77,8 @@ class Decision:
     exchange: ExchangeHeadline | None
     exchange_sentence: str
     warnings: tuple[str, ...]
+    next_measurement: str | None = None
+    schedule: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def test_plan_json_carries_a_schema_version_and_readers_check_it(
     nc = post.to_netcdf(tmp_path / "post.nc")
     settings = merge_settings({}, budget=BUDGET, costs=COSTS, targets={"t": TARGET})
     payload = plan_payload(res, {}, settings, nc)
-    assert payload["schema_version"] == PLAN_SCHEMA_VERSION == "2.0"
+    assert payload["schema_version"] == PLAN_SCHEMA_VERSION == "2.1"
     older = {k: v for k, v in payload.items() if k != "schema_version"}
     assert read_plan(write_json(older, tmp_path / "old.json"))["allocation"]   # older file
     minor = write_json({**payload, "schema_version": "1.7"}, tmp_path / "minor.json")

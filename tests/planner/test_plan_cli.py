@@ -61,8 +61,10 @@ def test_plan_sequential_round_records_policy(posterior_file: Path, tmp_path: Pa
     args = ["--budget", "100000", "--cost", "dft=1", "--cost", "real=100", "--target",
             "t=0.15"]
     seq, once = tmp_path / "seq.json", tmp_path / "once.json"
-    res = _plan(posterior_file, seq, *args, "--remaining-rounds", "3")
+    res = _plan(posterior_file, seq, *args, "--remaining-rounds", "3", "--forecast-worlds",
+                "0")
     assert res.exit_code == 0, res.output
+    assert "schedule" not in json.loads(seq.read_text())
     assert _plan(posterior_file, once, *args).exit_code == 0
     p_seq, p_once = (json.loads(f.read_text()) for f in (seq, once))
     prov = p_seq["provenance"]
@@ -70,6 +72,32 @@ def test_plan_sequential_round_records_policy(posterior_file: Path, tmp_path: Pa
     assert prov["round_probability"] == pytest.approx(0.3)
     assert prov["settings"]["remaining_rounds"] == 3
     assert p_seq["total_cost"] <= p_once["total_cost"] <= 100000
+
+
+def test_plan_rounds_left_forecasts_the_schedule_and_values_a_pilot(
+        posterior_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    res = _plan(posterior_file, out, "--budget", "100000", "--cost", "dft=1", "--cost",
+                "real=100", "--target", "t=0.15", "--rounds-left", "2", "--forecast-worlds",
+                "4", "--pilot", "--pilot-worlds", "3")
+    assert res.exit_code == 0, res.output
+    plan = json.loads(out.read_text())
+    sched = plan["schedule"]
+    assert [r["round"] for r in sched["rounds"]] == [1, 2] and sched["worlds"] == 4
+    assert sched["rounds"][0]["mean_cost"] == pytest.approx(plan["total_cost"])
+    assert sched["expected_total_cost"] >= plan["total_cost"]
+    assert 0.0 <= sched["failure"] <= 1.0
+    pilot = plan["pilot"]
+    assert pilot["worlds"] == 3 and pilot["commit_cost"] > 0
+    assert all(set(o["allocation"]) <= {"dft", "real"} for o in pilot["options"])
+    assert "Sequential schedule" in res.output
+    assert "What the next measurement is worth" in res.output
+
+
+def test_plan_pilot_needs_targets(posterior_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    res = _plan(posterior_file, out, "--budget", "1000", "--cost", "dft=1", "--pilot")
+    assert res.exit_code == 1 and "need targets" in res.output and not out.exists()
 
 
 @pytest.mark.parametrize(("extra", "message"), [

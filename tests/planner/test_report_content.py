@@ -31,6 +31,7 @@ def content() -> Any:
 
 def test_every_section_is_filled(content: Any) -> None:
     d = content.to_dict()
+    assert "simulated truths" in d["decision"]["next_measurement"]   # value of a pilot
     assert [b["source"] for b in d["decision"]["batch"]] == ["dft", "real"]
     assert d["decision"]["total_cost"] <= BUDGET
     assert d["decision"]["tasks"][0]["target"] == TARGET

@@ -134,12 +134,16 @@ def test_cli_report_from_plan_json(tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     res = runner.invoke(build_app(), ["plan", str(path), "--budget", "5000", "--cost",
                                       "dft=1", "--cost", "real=20", "--target", "t=0.15",
+                                      "--rounds-left", "2", "--forecast-worlds", "3",
                                       "--out", str(plan)])
     assert res.exit_code == 0, res.output
     res = runner.invoke(build_app(), ["report", str(path), "--plan", str(plan), "--out",
                                       str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert data["decision"]["schedule"]["worlds"] == 3 and 'id="schedule-table"' in html
+    assert 'id="next-measurement"' in html and data["decision"]["next_measurement"]
     planned = json.loads(plan.read_text())
     assert {b["source"]: b["count"] for b in data["decision"]["batch"]} == \
         planned["allocation"]

@@ -112,3 +112,19 @@ def test_models_without_noise_fall_back_to_the_expected_error() -> None:
 def test_probability_of_is_validated() -> None:
     with pytest.raises(PlanningError, match="probability_of"):
         _problem("sometimes")
+
+
+def test_huge_run_noise_keeps_gradients_finite_and_the_plan_going() -> None:
+    # a non-converged fit whose noise grows with size can put sigma in the thousands far
+    # beyond its data; exp(sigma eps) then overflowed and NaN gradients stopped BoTorch
+    import torch
+
+    ev = TaskErrorEvaluator(Noisy(5000.0), _problem())
+    x = torch.tensor([[900.0]], dtype=torch.float64, requires_grad=True)
+    y = ev(x)
+    assert torch.isfinite(y).all()
+    (g,) = torch.autograd.grad(y.sum(), x)
+    assert torch.isfinite(g).all()
+    res = plan_batch(Noisy(5000.0), _problem(), min_cost_with_probability(0.9), seed=0,
+                     num_restarts=2, raw_samples=16)
+    assert res.total_cost <= 1e5

@@ -31,7 +31,7 @@ Strategies (``name:knob=value``; see ``STRATEGY_KNOBS``): ``bayesian`` (sequenti
 :func:`planner.optim.sequential.plan_next_round`, knob ``p`` = required probability),
 ``bayesian_oneshot`` (every round the joint ``p``), ``bayesian_pilot`` (``bayesian``, but
 before a non-final round it buys a pilot instead when
-:func:`planner.optim.preposterior.pilot_value` recommends one; knob ``w`` = simulated
+:func:`planner.optim.pilot.pilot_value` recommends one; knob ``w`` = simulated
 truths per candidate), ``plug_in``, ``greedy_mean``,
 ``uniform_by_cost``, ``all_simulation``, ``all_experiment`` (today's strategies), and the
 baselines of ``regret_baselines.py`` (``ls_margin:m``, ``ls_bootstrap:q``, ``mahmood:k``,
@@ -80,7 +80,7 @@ from sim2real.planner.acquisition import expected_error, min_cost_with_probabili
 from sim2real.planner.optim.baselines import _start, greedy_mean
 from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 from sim2real.planner.optim.optimizer import plan_batch
-from sim2real.planner.optim.preposterior import pilot_value
+from sim2real.planner.optim.pilot import pilot_value
 from sim2real.planner.optim.problem import PlanProblem, Source, operating_point_from_table
 from sim2real.planner.optim.repair import repair
 from sim2real.planner.optim.sequential import plan_next_round

@@ -57,7 +57,8 @@ from sim2real.planner.optim.baselines import STRATEGIES
 from sim2real.planner.optim.config import PlanSettings
 from sim2real.planner.optim.evaluate import TaskErrorEvaluator
 from sim2real.planner.optim.multiround import plan_rounds, recommend
-from sim2real.planner.optim.preposterior import forecast_schedule, pilot_value
+from sim2real.planner.optim.pilot import pilot_value
+from sim2real.planner.optim.preposterior import forecast_schedule
 from sim2real.planner.optim.problem import (
     REAL_PREFIX,
     PlanProblem,
@@ -301,7 +302,7 @@ def plan_from_settings(model: Any, settings: Any, source: str | Path,
     ``forecast_worlds`` > 0 with ``settings.remaining_rounds`` > 1: the whole schedule
     (:func:`planner.optim.preposterior.forecast_schedule`) under ``schedule``;
     ``pilot_worlds`` > 0: the value of a pilot round
-    (:func:`planner.optim.preposterior.pilot_value`) under ``pilot``. ``advance`` is
+    (:func:`planner.optim.pilot.pilot_value`) under ``pilot``. ``advance`` is
     called after every simulated truth of either (progress bars).
     """
 

@@ -165,7 +165,7 @@ def test_posterior_strategies_do_not_stop_on_reused_seeds(
 
 def test_pilot_strategy_marks_its_pilot_batches(pr: ModuleType, rw: ModuleType,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim2real.planner.optim.preposterior import PilotValue
+    from sim2real.planner.optim.pilot import PilotValue
 
     calls: list[int] = []
 

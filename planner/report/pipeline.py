@@ -70,7 +70,7 @@ def study_count(n_budgets: int, n_strategies: int, n_ratios: int) -> int:
 
 def report_pilot(model: Any, problem: Any, given: Mapping[str, str], settings: Any,
                  worlds: int = REPORT_PILOT_WORLDS) -> dict[str, Any] | None:
-    """"What the next measurement is worth" (:func:`planner.optim.preposterior.pilot_value`,
+    """"What the next measurement is worth" (:func:`planner.optim.pilot.pilot_value`,
     names as given) for a plan with targets and the min_cost_with_probability objective;
     ``None`` otherwise, or when the model has no noise model to simulate measurements.
 
@@ -79,7 +79,7 @@ def report_pilot(model: Any, problem: Any, given: Mapping[str, str], settings: A
     >>> report_pilot(model, problem, given, settings)["recommended"]  # doctest: +SKIP
     {'real:gap': 40}
     """
-    from sim2real.planner.optim.preposterior import pilot_value
+    from sim2real.planner.optim.pilot import pilot_value
 
     if not problem.targets or settings.objective != "min_cost_with_probability":
         return None

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from sim2real.models.errors import PlanningError
+from sim2real.planner.optim.pilot import pilot_candidates, pilot_value
 from sim2real.planner.optim.preposterior import (
     DrawSubset,
     forecast_schedule,
-    pilot_candidates,
-    pilot_value,
     reweight,
     round_trigger,
 )
